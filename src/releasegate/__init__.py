@@ -1,0 +1,3 @@
+"""releasegate: a self-hostable release distribution server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""API keys: issuance, hashing and dev API authentication."""

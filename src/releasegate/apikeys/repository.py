@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from releasegate.apikeys.models import ApiKey
+from releasegate.teams.models import Team
+
+
+async def find_for_team(
+    session: AsyncSession, key_hash: str, team_id: uuid.UUID
+) -> tuple[ApiKey, Team] | None:
+    """The key with this hash, only if it belongs to this live team."""
+    row = (
+        await session.execute(
+            select(ApiKey, Team)
+            .join(Team, Team.id == ApiKey.team_id)
+            .where(ApiKey.key_hash == key_hash, Team.id == team_id, Team.deleted_at.is_(None))
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def touch_last_seen(
+    session: AsyncSession, key_id: uuid.UUID, now: datetime, interval: timedelta
+) -> None:
+    await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_seen_at.is_(None), ApiKey.last_seen_at < now - interval),
+        )
+        .values(last_seen_at=now)
+    )
+
+
+async def count_for_team(session: AsyncSession, team_id: uuid.UUID) -> int:
+    return int((await session.scalar(select(func.count()).where(ApiKey.team_id == team_id))) or 0)
+
+
+async def delete_for_team(session: AsyncSession, team_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(ApiKey).where(ApiKey.team_id == team_id, ApiKey.id == key_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

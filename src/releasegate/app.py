@@ -1,0 +1,82 @@
+"""create_app(settings) -> FastAPI. Routers are mounted here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from releasegate import __version__
+from releasegate.branches.endpoints import router as branches_router
+from releasegate.health import router as health_router
+from releasegate.kit.envelope import error_response, json_response
+from releasegate.kit.errors import ApiError
+from releasegate.kit.logging import configure_logging
+from releasegate.kit.request_context import RequestContextMiddleware
+from releasegate.licenses.endpoints import router as licenses_router
+from releasegate.products.endpoints import router as products_router
+from releasegate.releases.endpoints import router as releases_router
+from releasegate.runtime import Runtime, build_runtime
+from releasegate.settings import Settings
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow", "")
+        return json_response(405, None, "Method not allowed", {"Allow": allow})
+    if exc.status_code == 404:
+        return json_response(404, None, "Not found")
+    return json_response(exc.status_code, None, str(exc.detail))
+
+
+async def _validation_error(_request: Request, _exc: Exception) -> Response:
+    return json_response(400, None, "Invalid request")
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the ASGI app; `runtime` may be injected (tests), else it is built at start-up."""
+    settings = settings or (runtime.settings if runtime else Settings())
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        app.state.runtime = runtime or build_runtime(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.runtime.close()
+
+    app = FastAPI(
+        title="releasegate",
+        version=__version__,
+        description="Release distribution server, wire-compatible with Lukittu's release API.",
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False  # unknown paths are 404, never redirects
+    if runtime is not None:
+        app.state.runtime = runtime
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for router in (
+        health_router,
+        releases_router,
+        products_router,
+        branches_router,
+        licenses_router,
+    ):
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

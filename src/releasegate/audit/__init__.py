@@ -1,0 +1,1 @@
+"""Audit log: one row per successful mutation, written in the mutation's transaction."""

@@ -1,0 +1,1 @@
+"""Branches: named release lines of a product (the default branch is no row)."""

@@ -1,0 +1,47 @@
+"""Branches (Extension, dev-api-releases.md §9): create and list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from releasegate.apikeys.auth import authorize, parse_path_ids
+from releasegate.branches.schemas import CREATE_BRANCH
+from releasegate.branches.service import create_branch, list_branches
+from releasegate.kit.errors import ApiError
+from releasegate.kit.http import RuntimeDep, respond
+from releasegate.kit.ids import parse_uuid
+from releasegate.kit.json_body import read_json_body
+from releasegate.kit.pagination import choice, first, parse_page
+
+router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["branches"])
+
+
+@router.get("/branches")
+async def list_branches_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    (team_id,) = parse_path_ids(teamId, [])
+    await authorize(runtime, request, team_id, "dev.read")
+    params = request.query_params
+    product_id = parse_uuid(first(params, "productId"))
+    if product_id is None:
+        raise ApiError(400, "Invalid or missing productId")
+    search = first(params, "search")
+    sort_column = choice(params, "sortColumn", ("name", "createdAt", "updatedAt"), "createdAt")
+    column = {"name": "name", "createdAt": "created_at", "updatedAt": "updated_at"}[sort_column]
+    body = await list_branches(
+        runtime,
+        team_id,
+        product_id,
+        search if search and len(search) <= 255 else None,
+        column,
+        parse_page(params),
+    )
+    return respond(200, body)
+
+
+@router.post("/branches", status_code=201)
+async def create_branch_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    (team_id,) = parse_path_ids(teamId, [])
+    caller = await authorize(runtime, request, team_id, "dev.write")
+    data = await read_json_body(request, CREATE_BRANCH)
+    return respond(201, await create_branch(runtime, caller, data))

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from releasegate.branches.models import Branch
+from releasegate.kit.pagination import PageRequest
+from releasegate.releases.models import Release
+
+
+async def count_for_product(session: AsyncSession, product_id: uuid.UUID) -> int:
+    return int(
+        (await session.scalar(select(func.count()).where(Branch.product_id == product_id))) or 0
+    )
+
+
+async def name_taken(session: AsyncSession, product_id: uuid.UUID, name: str) -> bool:
+    found = await session.scalar(
+        select(Branch.id).where(Branch.product_id == product_id, Branch.name == name)
+    )
+    return found is not None
+
+
+def _filtered(team_id: uuid.UUID, product_id: uuid.UUID, search: str | None) -> Select[Branch]:
+    query = select(Branch).where(Branch.team_id == team_id, Branch.product_id == product_id)
+    if search:
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(Branch.name).like(f"%{escaped}%", escape="\\"))
+    return query
+
+
+async def page(
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    product_id: uuid.UUID,
+    search: str | None,
+    sort_column: str,
+    request: PageRequest,
+) -> tuple[list[Branch], int]:
+    query = _filtered(team_id, product_id, search)
+    total = int((await session.scalar(select(func.count()).select_from(query.subquery()))) or 0)
+    column = getattr(Branch, sort_column)
+    ordering = column.desc() if request.descending else column.asc()
+    rows = await session.scalars(
+        query.order_by(ordering, Branch.id).offset(request.offset).limit(request.page_size + 1)
+    )
+    return list(rows), total
+
+
+async def release_counts(
+    session: AsyncSession, branch_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    counts: dict[uuid.UUID, int] = dict.fromkeys(branch_ids, 0)
+    if branch_ids:
+        for branch_id, count in await session.execute(
+            select(Release.branch_id, func.count())
+            .where(Release.branch_id.in_(branch_ids))
+            .group_by(Release.branch_id)
+        ):
+            if branch_id is not None:
+                counts[branch_id] = int(count)
+    return counts

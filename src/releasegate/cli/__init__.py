@@ -1,0 +1,5 @@
+"""The `releasegate` command."""
+
+from releasegate.cli.main import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,1 @@
+"""Customers: minimal records referenced by licenses (managed by the admin CLI)."""

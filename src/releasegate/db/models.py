@@ -1,0 +1,33 @@
+"""Imports every model so that `Base.metadata` is complete (migrations, tests)."""
+
+from releasegate.apikeys.models import ApiKey
+from releasegate.audit.models import AuditLog
+from releasegate.branches.models import Branch
+from releasegate.customers.models import Customer
+from releasegate.db.base import Base
+from releasegate.licenses.models import License, LicenseCustomer, LicenseProduct
+from releasegate.metadata.models import Metadata
+from releasegate.products.models import Product
+from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
+from releasegate.storage.journal import StorageJournal
+from releasegate.teams.models import Team, TeamKeyPair, TeamStorageUsage
+
+__all__ = [
+    "ApiKey",
+    "AuditLog",
+    "Base",
+    "Branch",
+    "Customer",
+    "License",
+    "LicenseCustomer",
+    "LicenseProduct",
+    "Metadata",
+    "Product",
+    "Release",
+    "ReleaseFile",
+    "ReleaseLicense",
+    "StorageJournal",
+    "Team",
+    "TeamKeyPair",
+    "TeamStorageUsage",
+]

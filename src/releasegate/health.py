@@ -1,0 +1,42 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+from starlette.responses import Response
+
+from releasegate.kit.envelope import json_response
+from releasegate.kit.http import RuntimeDep
+from releasegate.kit.ratelimit import RedisLimiter
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> Response:
+    return json_response(200, {"status": "ok"}, "OK")
+
+
+@router.get("/readyz")
+async def readyz(runtime: RuntimeDep) -> Response:
+    checks: dict[str, str] = {}
+    try:
+        async with runtime.database.read() as session:
+            await session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unavailable"
+    try:
+        await runtime.storage.ping()
+        checks["storage"] = "ok"
+    except Exception:
+        checks["storage"] = "unavailable"
+    if isinstance(runtime.limiter, RedisLimiter):
+        try:
+            await runtime.limiter.ping()
+            checks["redis"] = "ok"
+        except Exception:
+            checks["redis"] = "unavailable"
+    ready = all(value == "ok" for value in checks.values())
+    return json_response(200 if ready else 503, checks, "Ready" if ready else "Not ready")

@@ -1,0 +1,114 @@
+"""Fixed-window rate limits (security-and-limits.md §3), in process or in Redis.
+
+One atomic increment-with-expiry per request: a Lua script on Redis, a lock-protected map in
+process. Store keys contain only bucket names, ids, IPs and hashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+
+class LimiterUnavailable(Exception):
+    """The shared store could not be reached."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int
+
+
+class Limiter(Protocol):
+    async def hit(self, key: str, max_requests: int, window: int) -> Decision: ...
+    async def count(self, key: str) -> tuple[int, int]: ...
+    async def close(self) -> None: ...
+
+
+class MemoryLimiter:
+    """Single-process counters; a restart forgets them (acceptable in the embedded profile)."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, tuple[int, float]] = {}
+        self._lock = asyncio.Lock()
+
+    async def hit(self, key: str, max_requests: int, window: int) -> Decision:
+        now = time.monotonic()
+        async with self._lock:
+            count, expires = self._counters.get(key, (0, 0.0))
+            if expires <= now:
+                count, expires = 0, now + window
+                if len(self._counters) > 100_000:
+                    self._evict(now)
+            count += 1
+            self._counters[key] = (count, expires)
+        return Decision(count <= max_requests, max(1, math.ceil(expires - now)))
+
+    async def count(self, key: str) -> tuple[int, int]:
+        """Current count and seconds left in the window (0, 0 when no window is open)."""
+        now = time.monotonic()
+        count, expires = self._counters.get(key, (0, 0.0))
+        if expires <= now:
+            return 0, 0
+        return count, max(1, math.ceil(expires - now))
+
+    def _evict(self, now: float) -> None:
+        for stale in [k for k, (_, exp) in self._counters.items() if exp <= now]:
+            del self._counters[stale]
+
+    async def close(self) -> None:
+        return None
+
+
+_HIT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+"""
+
+
+class RedisLimiter:
+    """Counters shared by every process through Redis."""
+
+    def __init__(self, url: str) -> None:
+        self._redis: Redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._hit = self._redis.register_script(_HIT_SCRIPT)
+
+    async def hit(self, key: str, max_requests: int, window: int) -> Decision:
+        try:
+            count, ttl_ms = await self._hit(keys=[key], args=[window * 1000])
+        except (RedisError, OSError) as exc:
+            raise LimiterUnavailable(str(type(exc).__name__)) from exc
+        return Decision(int(count) <= max_requests, max(1, math.ceil(int(ttl_ms) / 1000)))
+
+    async def count(self, key: str) -> tuple[int, int]:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.get(key)
+                pipe.pttl(key)
+                raw, ttl_ms = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise LimiterUnavailable(str(type(exc).__name__)) from exc
+        if raw is None or int(ttl_ms) <= 0:
+            return 0, 0
+        return int(raw), max(1, math.ceil(int(ttl_ms) / 1000))
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def store_key(bucket: str, subject: str) -> str:
+    """`rg:rl:<bucket>:<subject>`; the subject is an id, an IP or a hash, never a secret."""
+    return f"rg:rl:{bucket}:{subject}"

@@ -1,0 +1,112 @@
+"""Outermost ASGI layer: request ids, the access log, and a last-resort 500 envelope.
+
+Pure ASGI (no BaseHTTPMiddleware) so streamed request and response bodies pass untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from releasegate.kit.envelope import dumps, envelope
+
+log = structlog.get_logger("releasegate.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Query parameters whose values are secrets (security-and-limits.md §6).
+SECRET_PARAMS = frozenset(
+    {"licenseKey", "sessionKey", "challenge", "hardwareIdentifier", "deviceIdentifier"}
+)
+
+
+def request_id_for(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _REQUEST_ID.match(text):
+                return text
+            break
+    return str(uuid.uuid4())
+
+
+_LICENSE_KEY_LIKE = re.compile(r"[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){4}")
+
+
+def _loggable(name: str, value: str) -> str:
+    if name in SECRET_PARAMS or _LICENSE_KEY_LIKE.search(value):
+        return "[redacted]"
+    return value
+
+
+def redacted_query(query: bytes) -> str:
+    """Parameter names with non-secret values; secrets (and anything key-shaped) redacted."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return urlencode([(name, _loggable(name, value)) for name, value in pairs])
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_for(scope.get("headers", []))
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(requestId=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            log.error("unhandled_exception", error=type(exc).__name__, exc_info=True)
+            if response_started:
+                raise
+            await _send_internal_error(send_with_id)
+        finally:
+            route: Any = scope.get("route")
+            log.info(
+                "request",
+                method=scope.get("method"),
+                route=getattr(route, "path", None) or "<unmatched>",
+                query=redacted_query(scope.get("query_string", b"")),
+                status=status,
+                durationMs=round((time.perf_counter() - started) * 1000, 1),
+                teamId=scope.get("path_params", {}).get("teamId"),
+            )
+            structlog.contextvars.unbind_contextvars("requestId")
+
+
+async def _send_internal_error(send: Send) -> None:
+    body = dumps(envelope(None, "Internal server error", valid=False))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

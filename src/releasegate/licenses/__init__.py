@@ -1,0 +1,1 @@
+"""Licenses: keys (stored as HMAC lookup + ciphertext), limits, expiry and links."""

@@ -1,0 +1,1 @@
+"""Metadata: ordered key/value rows owned by a release, product, license or customer."""

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from releasegate.db.base import NIL_UUID, Base, IdMixin, TimestampMixin
+from releasegate.kit.clock import utcnow
+
+
+class ReleaseStatus(enum.StrEnum):
+    PUBLISHED = "PUBLISHED"
+    DRAFT = "DRAFT"
+    DEPRECATED = "DEPRECATED"
+    ARCHIVED = "ARCHIVED"
+
+
+_BRANCH_KEY = text(f"coalesce(branch_id, '{NIL_UUID}')")
+
+
+class Release(IdMixin, TimestampMixin, Base):
+    __tablename__ = "releases"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"), default=None)
+    version: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    latest: Mapped[bool] = mapped_column(default=False)
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        # I1: the default branch (NULL) counts as a branch.
+        Index("uq_releases_version", "team_id", "product_id", _BRANCH_KEY, "version", unique=True),
+        # I2: at most one latest per (product, branch).
+        Index(
+            "uq_releases_latest",
+            "product_id",
+            _BRANCH_KEY,
+            unique=True,
+            postgresql_where=text("latest"),
+            sqlite_where=text("latest"),
+        ),
+        # I3: only a PUBLISHED release can be latest.
+        CheckConstraint("NOT latest OR status = 'PUBLISHED'", name="latest_is_published"),
+        CheckConstraint(
+            "status IN ('PUBLISHED', 'DRAFT', 'DEPRECATED', 'ARCHIVED')", name="status_known"
+        ),
+        Index("ix_releases_product_id_created_at", "product_id", "created_at"),
+        Index("ix_releases_branch_id", "branch_id"),
+    )
+
+
+class ReleaseFile(IdMixin, Base):
+    """Immutable: a replacement is a new row with a new key."""
+
+    __tablename__ = "release_files"
+
+    release_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), unique=True
+    )
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(1024))
+    content_type: Mapped[str] = mapped_column(String(255))
+    checksum: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    main_class_name: Mapped[str | None] = mapped_column(String(1024), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReleaseLicense(Base):
+    """A release's allow-list: empty means every license of the product may download it."""
+
+    __tablename__ = "release_licenses"
+
+    release_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True
+    )
+    license_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("licenses.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

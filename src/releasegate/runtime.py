@@ -1,0 +1,80 @@
+"""Process-wide components built from settings: database, storage, limiter, keyring."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from releasegate.db.session import Database
+from releasegate.kit.client_ip import IPNetwork, parse_trusted_proxies
+from releasegate.kit.keyring import (
+    Keyring,
+    SecretKeyError,
+    load_or_create_key_file,
+    parse_master_key,
+)
+from releasegate.kit.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from releasegate.settings import Settings
+from releasegate.storage import Storage, open_storage
+
+log = structlog.get_logger(__name__)
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """Production requires RELEASEGATE_SECRET_KEY; embedded generates DATA_DIR/secret.key."""
+    if settings.secret_key:
+        return Keyring(parse_master_key(settings.secret_key))
+    if settings.profile == "production":
+        raise SecretKeyError(
+            "RELEASEGATE_SECRET_KEY must be set in the production profile "
+            "(the same value on every process)"
+        )
+    return Keyring(load_or_create_key_file(settings.data_dir / "secret.key"))
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    storage: Storage
+    limiter: Limiter
+    keyring: Keyring
+    trusted_proxies: tuple[IPNetwork, ...]
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run best-effort work after a response without losing the task reference."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background_task_failed", error=type(task.exception()).__name__)
+
+    async def drain(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        await self.limiter.close()
+        await self.database.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    keyring = load_keyring(settings)
+    limiter: Limiter = RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
+    return Runtime(
+        settings=settings,
+        database=Database(settings.resolved_database_url),
+        storage=open_storage(settings.resolved_storage_url, settings.s3_endpoint_url),
+        limiter=limiter,
+        keyring=keyring,
+        trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+    )

@@ -1,0 +1,196 @@
+"""Storage protocol and the obstore-backed implementations (local files and S3)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlparse
+
+import obstore
+from obstore.exceptions import NotFoundError
+from obstore.store import LocalStore, S3Store
+
+if TYPE_CHECKING:
+    from obstore import GetOptions
+    from obstore.store import ClientConfig, S3Config
+
+READ_CHUNK = 256 * 1024
+S3_PART_SIZE = 8 * 1024 * 1024
+
+
+class ObjectNotFound(Exception):
+    """The object does not exist (or has another size than recorded)."""
+
+
+@dataclass
+class OpenedObject:
+    """An object opened before any response header is sent: its size and a byte stream."""
+
+    size: int
+    chunks: AsyncIterator[bytes]
+
+
+class Storage(Protocol):
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int: ...
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> OpenedObject: ...
+    async def head(self, key: str) -> int: ...
+    async def read_range(self, key: str, offset: int, length: int) -> bytes: ...
+    async def delete(self, key: str) -> None: ...
+    def list(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]: ...
+    async def ping(self) -> None: ...
+
+
+class _ObstoreReads:
+    """Reads, deletes and listings shared by both backends."""
+
+    store: Any
+
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> OpenedObject:
+        """Open `[start, end)` of an object; raises ObjectNotFound before any byte is sent."""
+        options: GetOptions | None = None
+        if end is not None:
+            options = {"range": (start, end)}
+        elif start:
+            options = {"range": {"offset": start}}
+        try:
+            result = await obstore.get_async(self.store, key, options=options)
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise ObjectNotFound(key) from exc
+        size = int(result.meta["size"])
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async for chunk in result.stream(min_chunk_size=READ_CHUNK):
+                yield bytes(chunk)
+
+        return OpenedObject(size=size, chunks=chunks())
+
+    async def head(self, key: str) -> int:
+        try:
+            meta = await obstore.head_async(self.store, key)
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise ObjectNotFound(key) from exc
+        return int(meta["size"])
+
+    async def read_range(self, key: str, offset: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        try:
+            data = await obstore.get_range_async(self.store, key, start=offset, length=length)
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise ObjectNotFound(key) from exc
+        return bytes(data)
+
+    async def delete(self, key: str) -> None:
+        """Idempotent: a missing object counts as deleted."""
+        try:
+            await obstore.delete_async(self.store, key)
+        except (NotFoundError, FileNotFoundError):
+            return
+
+    async def list(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]:
+        async for batch in obstore.list(self.store, prefix=prefix):
+            for meta in batch:
+                yield str(meta["path"]), meta["last_modified"]
+
+
+class LocalStorage(_ObstoreReads):
+    """`file://ROOT`: objects are files under ROOT, written `.part-` then linked into place."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.store = LocalStore(root, mkdir=True)
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int:
+        """Atomic and create-only: an existing object is never replaced."""
+        final = self.root / key
+        await asyncio.to_thread(final.parent.mkdir, parents=True, exist_ok=True)
+        part = final.parent / f".{final.name}.part-{secrets.token_hex(8)}"
+        handle = await asyncio.to_thread(open, part, "xb")
+        size = 0
+        try:
+            async for chunk in chunks:
+                await asyncio.to_thread(handle.write, chunk)
+                size += len(chunk)
+            await asyncio.to_thread(_flush_and_sync, handle)
+            handle.close()
+            await asyncio.to_thread(os.link, part, final)  # fails if the key exists
+        finally:
+            handle.close()
+            await asyncio.to_thread(_unlink_quietly, part)
+        return size
+
+    async def ping(self) -> None:
+        await asyncio.to_thread(os.stat, self.root)
+
+
+class S3Storage(_ObstoreReads):
+    """`s3://BUCKET[/PREFIX]`: streamed multipart uploads (8 MiB parts), aborted on failure."""
+
+    def __init__(self, bucket: str, prefix: str, endpoint_url: str | None) -> None:
+        config: S3Config = {}
+        if endpoint_url:
+            config["endpoint"] = endpoint_url
+        client_options: ClientConfig = {}
+        if endpoint_url and endpoint_url.startswith("http://"):
+            client_options["allow_http"] = True
+        self.bucket = bucket
+        self.store = S3Store(
+            bucket,
+            prefix=prefix or None,
+            config=config,
+            client_options=client_options,
+            virtual_hosted_style_request=False,
+        )
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int:
+        counted = _CountingStream(chunks)
+        await obstore.put_async(
+            self.store, key, counted, use_multipart=True, chunk_size=S3_PART_SIZE, max_concurrency=4
+        )
+        return counted.size
+
+    async def ping(self) -> None:
+        async for _batch in obstore.list(self.store, prefix="releases/", chunk_size=1):
+            break
+
+
+class _CountingStream:
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = chunks
+        self.size = 0
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            self.size += len(chunk)
+            yield chunk
+
+
+def _flush_and_sync(handle: Any) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def open_storage(url: str, s3_endpoint_url: str | None = None) -> Storage:
+    """Pick the backend from `file://PATH` or `s3://BUCKET[/PREFIX]`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return LocalStorage(Path(parsed.netloc + parsed.path))
+    if parsed.scheme == "s3":
+        return S3Storage(parsed.netloc, parsed.path.strip("/"), s3_endpoint_url)
+    raise ValueError(f"unsupported storage URL scheme: {parsed.scheme!r}")

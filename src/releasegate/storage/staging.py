@@ -1,0 +1,103 @@
+"""Staged uploads: journal first, then bytes streamed to a fresh key (files-and-storage.md §7)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Final
+
+import structlog
+from sqlalchemy import delete
+
+from releasegate.db.session import Database
+from releasegate.storage.backend import Storage
+from releasegate.storage.journal import JournalKind, StorageJournal
+
+log = structlog.get_logger(__name__)
+
+_END: Final = object()
+_ABORT: Final = object()
+
+
+class StagingFailed(Exception):
+    """The backend refused or lost the upload (a server-side fault, not bad input)."""
+
+
+class StagedWrite:
+    """One object being written; `abort()` leaves neither object nor journal entry behind."""
+
+    def __init__(self, database: Database, storage: Storage, team_id: uuid.UUID, key: str) -> None:
+        self._database = database
+        self._storage = storage
+        self.team_id = team_id
+        self.key = key
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=8)
+        self._task: asyncio.Task[int] | None = None
+
+    async def start(self) -> None:
+        """Journal `PENDING_UPLOAD(key)` in its own transaction, then open the backend write."""
+        async with self._database.write() as session:
+            session.add(
+                StorageJournal(key=self.key, team_id=self.team_id, kind=JournalKind.PENDING_UPLOAD)
+            )
+        self._task = asyncio.get_running_loop().create_task(
+            self._storage.put_stream(self.key, self._chunks())
+        )
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            item = await self._queue.get()
+            if item is _END:
+                return
+            if item is _ABORT:
+                raise StagingFailed("upload aborted")
+            assert isinstance(item, bytes)
+            yield item
+
+    async def write(self, chunk: bytes) -> None:
+        assert self._task is not None
+        while True:
+            if self._task.done():
+                raise StagingFailed("backend write ended early") from self._task.exception()
+            try:
+                await asyncio.wait_for(self._queue.put(chunk), timeout=1.0)
+                return
+            except TimeoutError:
+                continue
+
+    async def finish(self) -> int:
+        """Complete the object; returns the size the backend wrote."""
+        assert self._task is not None
+        if not self._task.done():
+            await self._queue.put(_END)
+        try:
+            return await self._task
+        except Exception as exc:
+            raise StagingFailed("backend write failed") from exc
+
+    async def abort(self) -> None:
+        """Stop the write, delete whatever was stored, then the journal entry (best effort)."""
+        if self._task is not None and not self._task.done():
+            try:
+                self._queue.put_nowait(_ABORT)
+            except asyncio.QueueFull:
+                self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+        await discard_object(self._database, self._storage, self.key)
+
+
+async def discard_object(database: Database, storage: Storage, key: str) -> None:
+    """Delete a staged object and its PENDING_UPLOAD entry; the sweeper retries on failure."""
+    try:
+        await storage.delete(key)
+        async with database.write() as session:
+            await session.execute(
+                delete(StorageJournal).where(
+                    StorageJournal.key == key, StorageJournal.kind == JournalKind.PENDING_UPLOAD
+                )
+            )
+    except Exception as exc:  # the journal entry stays; the sweeper removes the object later
+        log.warning("staged_object_cleanup_failed", key=key, error=type(exc).__name__)

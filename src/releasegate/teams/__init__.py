@@ -1,0 +1,1 @@
+"""Teams: tenants, their limits and settings, key pairs and storage usage."""
