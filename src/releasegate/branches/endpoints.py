@@ -12,12 +12,13 @@ from releasegate.kit.errors import ApiError
 from releasegate.kit.http import RuntimeDep, respond
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.json_body import read_json_body
+from releasegate.kit.openapi import envelope_responses
 from releasegate.kit.pagination import choice, first, parse_page
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["branches"])
 
 
-@router.get("/branches")
+@router.get("/branches", responses=envelope_responses(200, 404))
 async def list_branches_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
     (team_id,) = parse_path_ids(teamId, [])
     await authorize(runtime, request, team_id, "dev.read")
@@ -39,7 +40,7 @@ async def list_branches_endpoint(teamId: str, request: Request, runtime: Runtime
     return respond(200, body)
 
 
-@router.post("/branches", status_code=201)
+@router.post("/branches", status_code=201, responses=envelope_responses(201, 403, 404, 409, 413))
 async def create_branch_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
 from releasegate.kit.http import RuntimeDep, respond
+from releasegate.kit.openapi import envelope_responses
 from releasegate.releases.intake import read_release_form
 from releasegate.releases.schemas import CREATE_RELEASE, UPDATE_RELEASE
 from releasegate.releases.service import create_release, update_release
@@ -35,7 +36,12 @@ _FORM_BODY = {
 }
 
 
-@router.post("/releases", status_code=201, openapi_extra=_FORM_BODY)
+@router.post(
+    "/releases",
+    status_code=201,
+    openapi_extra=_FORM_BODY,
+    responses=envelope_responses(201, 403, 404, 408, 409, 413, 415),
+)
 async def create_release_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "releases.create")
@@ -51,7 +57,11 @@ async def create_release_endpoint(teamId: str, request: Request, runtime: Runtim
     return respond(201, await create_release(runtime, caller, form, release_id))
 
 
-@router.put("/releases/{releaseId}", openapi_extra=_FORM_BODY)
+@router.put(
+    "/releases/{releaseId}",
+    openapi_extra=_FORM_BODY,
+    responses=envelope_responses(200, 403, 404, 408, 409, 413, 415),
+)
 async def update_release_endpoint(
     teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
