@@ -46,7 +46,7 @@ def is_well_formed(token: str, prefix: str) -> bool:
     for candidate in {prefix, "rg_"} - {""}:
         if token.startswith(candidate):
             rest = token[len(candidate) :]
-            if not _HEX72.match(rest):
+            if not _HEX72.fullmatch(rest):
                 return False
             body = candidate + rest[:64]
             return f"{zlib.crc32(body.encode('ascii')):08x}" == rest[64:]

@@ -41,7 +41,9 @@ def sanitise(value: Any) -> Any:
         cleaned: dict[str, Any] = {}
         for key, item in value.items():
             if key == "licenseKey" and isinstance(item, str):
-                cleaned[key] = license_key_hint(item) if _LICENSE_KEY.match(item) else "[redacted]"
+                cleaned[key] = (
+                    license_key_hint(item) if _LICENSE_KEY.fullmatch(item) else "[redacted]"
+                )
             else:
                 cleaned[key] = sanitise(item)
         return cleaned

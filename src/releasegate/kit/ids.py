@@ -12,6 +12,6 @@ UUID_PATTERN = re.compile(
 
 def parse_uuid(value: object) -> uuid.UUID | None:
     """A UUID in 8-4-4-4-12 form, any case, version nibble unchecked; None otherwise."""
-    if not isinstance(value, str) or not UUID_PATTERN.match(value):
+    if not isinstance(value, str) or not UUID_PATTERN.fullmatch(value):
         return None
     return uuid.UUID(value)

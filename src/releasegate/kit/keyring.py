@@ -11,6 +11,7 @@ import re
 import secrets
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -25,16 +26,17 @@ class SecretKeyError(RuntimeError):
 def parse_master_key(text: str) -> bytes:
     """Accept 64 hex characters, or base64/base64url decoding to at least 32 bytes."""
     text = text.strip()
-    if _HEX64.match(text):
+    if _HEX64.fullmatch(text):
         return bytes.fromhex(text)
     padded = text + "=" * (-len(text) % 4)
-    for decode in (base64.b64decode, base64.urlsafe_b64decode):
-        try:
-            raw = decode(padded.encode("ascii"))
-        except (binascii.Error, ValueError, UnicodeEncodeError):
-            continue
-        if len(raw) >= 32:
-            return raw
+    if "-" in padded or "_" in padded:  # base64url alphabet
+        padded = padded.replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(padded.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) >= 32:
+        return raw
     raise SecretKeyError(
         "RELEASEGATE_SECRET_KEY must be 64 hex characters or base64 of at least 32 bytes"
     )
@@ -79,7 +81,10 @@ class Keyring:
         if len(parts) != 5 or parts[0] != "v1" or parts[1] != self._kid:
             raise ValueError("unknown ciphertext format or key id")
         nonce, body, tag = (bytes.fromhex(p) for p in parts[2:])
-        return AESGCM(self._at_rest).decrypt(nonce, body + tag, aad.encode())
+        try:
+            return AESGCM(self._at_rest).decrypt(nonce, body + tag, aad.encode())
+        except InvalidTag:
+            raise ValueError("ciphertext does not authenticate for this context") from None
 
     def license_lookup(self, license_key: str, team_id: str) -> str:
         """`hex(HMAC-SHA256(lookup subkey, "<licenseKey>:<teamId>"))` with a lowercase team id."""

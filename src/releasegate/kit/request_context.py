@@ -29,7 +29,7 @@ def request_id_for(headers: list[tuple[bytes, bytes]]) -> str:
     for name, value in headers:
         if name == b"x-request-id":
             text = value.decode("latin-1")
-            if _REQUEST_ID.match(text):
+            if _REQUEST_ID.fullmatch(text):
                 return text
             break
     return str(uuid.uuid4())
@@ -38,16 +38,18 @@ def request_id_for(headers: list[tuple[bytes, bytes]]) -> str:
 _LICENSE_KEY_LIKE = re.compile(r"[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){4}")
 
 
-def _loggable(name: str, value: str) -> str:
+def _loggable(name: str, value: str) -> tuple[str, str]:
+    if _LICENSE_KEY_LIKE.search(name):
+        return "[redacted]", "[redacted]"
     if name in SECRET_PARAMS or _LICENSE_KEY_LIKE.search(value):
-        return "[redacted]"
-    return value
+        return name, "[redacted]"
+    return name, value
 
 
 def redacted_query(query: bytes) -> str:
     """Parameter names with non-secret values; secrets (and anything key-shaped) redacted."""
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    return urlencode([(name, _loggable(name, value)) for name, value in pairs])
+    return urlencode([_loggable(name, value) for name, value in pairs], safe="[]")
 
 
 class RequestContextMiddleware:

@@ -39,7 +39,7 @@ async def get_license_by_key_endpoint(
     teamId: str, licenseKey: str, request: Request, runtime: RuntimeDep
 ) -> Response:
     (team_id,) = parse_path_ids(teamId, [])
-    if not LICENSE_KEY_PATTERN.match(licenseKey):
+    if not LICENSE_KEY_PATTERN.fullmatch(licenseKey):
         raise ApiError(400, "Invalid licenseKey")
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await get_license(runtime, team_id, key=licenseKey))

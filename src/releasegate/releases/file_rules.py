@@ -32,7 +32,7 @@ def extension_of(name: str) -> str | None:
     if dot <= 0:
         return None
     extension = name[dot + 1 :]
-    return extension if _EXTENSION.match(extension) else None
+    return extension if _EXTENSION.fullmatch(extension) else None
 
 
 def content_type_of(header: str | None) -> str:

@@ -97,7 +97,9 @@ class _ObstoreReads:
     async def list(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]:
         async for batch in obstore.list(self.store, prefix=prefix):
             for meta in batch:
-                yield str(meta["path"]), meta["last_modified"]
+                path = str(meta["path"])
+                if not path.rsplit("/", 1)[-1].startswith("."):  # in-progress `.part-` files
+                    yield path, meta["last_modified"]
 
 
 class LocalStorage(_ObstoreReads):

@@ -199,7 +199,7 @@ async def update_team_fields(
                 session,
                 team_id=team_id,
                 actor=CLI_ACTOR,
-                action="UPDATE_TEAM_LIMITS",
+                action="UPDATE_TEAM_LIMITS" if fields == LIMIT_FIELDS else "UPDATE_TEAM_SETTINGS",
                 target_type="TEAM",
                 target_id=team_id,
                 request_body={_camel(k): v for k, v in changes.items()},
