@@ -9,13 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.fixtures.api import Api, TeamCredentials
 
 from releasegate.app import create_app
 from releasegate.db.migrate import upgrade_to_head
 from releasegate.runtime import Runtime, build_runtime
 from releasegate.settings import Settings
 from releasegate.teams.service import create_team
+from tests.fixtures.api import Api, TeamCredentials
 
 pytest_plugins = ["tests.fixtures.profiles"]
 

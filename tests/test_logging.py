@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.fixtures.api import Api
 
 from releasegate.releases import service as release_service
+from tests.fixtures.api import Api
 
 
 @pytest.fixture

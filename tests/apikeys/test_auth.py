@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.fixtures.api import Api, TeamCredentials
 
 from releasegate.apikeys.tokens import is_well_formed, issue_key
 from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime
 from releasegate.teams.service import create_api_key
+from tests.fixtures.api import Api, TeamCredentials
 
 
 def assert_error(response: Any, status: int, details: str) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.fixtures.api import Api, TeamCredentials
-
 from releasegate.runtime import Runtime
 from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
+from tests.fixtures.api import Api, TeamCredentials
 
 
 def details(response: Any) -> str:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.fixtures.api import Api, TeamCredentials
 
 from releasegate.kit.clock import iso, utcnow
 from releasegate.licenses.models import License
 from releasegate.runtime import Runtime
+from tests.fixtures.api import Api, TeamCredentials
 
 KEY = re.compile(r"^[A-Z0-9]{5}(-[A-Z0-9]{5}){4}$")
 

@@ -6,10 +6,10 @@ import uuid
 from typing import Any
 
 import pytest
-from tests.fixtures.api import Api, TeamCredentials
 
 from releasegate.runtime import Runtime
 from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
+from tests.fixtures.api import Api, TeamCredentials
 
 
 def details(response: Any) -> str:

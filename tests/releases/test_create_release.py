@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.fixtures.api import Api, TeamCredentials, jar_bytes
-from tests.fixtures.multipart import Part, content_type, data_part, encode, file_part
 
 from releasegate.audit.models import AuditLog
 from releasegate.releases.models import Release
@@ -18,6 +16,8 @@ from releasegate.runtime import Runtime
 from releasegate.storage.journal import StorageJournal
 from releasegate.teams.models import TeamStorageUsage
 from releasegate.teams.service import LIMIT_FIELDS, SETTING_FIELDS, update_team_fields
+from tests.fixtures.api import Api, TeamCredentials, jar_bytes
+from tests.fixtures.multipart import Part, content_type, data_part, encode, file_part
 
 
 @pytest.fixture

@@ -18,15 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.fixtures.api import Api, TeamCredentials, jar_bytes, update_body
-from tests.fixtures.multipart import (
-    BOUNDARY,
-    Part,
-    content_type,
-    data_part,
-    encode,
-    file_part,
-)
 
 from releasegate.audit.models import AuditLog
 from releasegate.metadata.models import Metadata
@@ -40,6 +31,15 @@ from releasegate.teams.service import (
     SETTING_FIELDS,
     create_api_key,
     update_team_fields,
+)
+from tests.fixtures.api import Api, TeamCredentials, jar_bytes, update_body
+from tests.fixtures.multipart import (
+    BOUNDARY,
+    Part,
+    content_type,
+    data_part,
+    encode,
+    file_part,
 )
 
 MIB = 1024 * 1024

@@ -17,6 +17,8 @@ def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
 def configure_logging(level: str) -> None:
     """JSON lines on stderr. Bodies and Authorization headers are never passed to the logger."""
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
+    # The multipart parser logs fragments of malformed bodies at WARNING; bodies stay out of logs.
+    logging.getLogger("python_multipart").setLevel(logging.ERROR)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from releasegate.runtime import Runtime
 from releasegate.storage.staging import StagedWrite, StagingFailed
 
 DATA_LIMIT = 64 * 1024
+_BOUNDARY = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
 ENVELOPE_ALLOWANCE = MIB  # room for `data`, framing and headers beyond the file limit
 
 
@@ -282,6 +284,8 @@ async def read_release_form(
     if kind == "urlencoded":
         return await _read_urlencoded(runtime, request, schema)
 
+    if not _BOUNDARY.fullmatch(boundary):
+        raise _error(400, "Invalid multipart body")  # RFC 2046: 1–70 boundary characters
     intake = _MultipartIntake(runtime, team_id, schema, file_limit, key_for)
     parser = MultipartParser(boundary, intake.callbacks())  # type: ignore[arg-type]
     total = 0

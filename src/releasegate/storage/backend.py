@@ -153,29 +153,68 @@ class S3Storage(_ObstoreReads):
         )
 
     async def put_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int:
-        counted = _CountingStream(chunks)
-        await obstore.put_async(
-            self.store, key, counted, use_multipart=True, chunk_size=S3_PART_SIZE, max_concurrency=4
+        """Cancelling this aborts the multipart upload too: obstore aborts it when the stream
+        fails, but a cancelled (dropped) `put_async` would leave the upload open in the bucket."""
+        stream = _AbortableStream(chunks)
+        upload = asyncio.ensure_future(
+            obstore.put_async(
+                self.store,
+                key,
+                stream,
+                use_multipart=True,
+                chunk_size=S3_PART_SIZE,
+                max_concurrency=4,
+            )
         )
-        return counted.size
+        try:
+            await asyncio.shield(upload)
+        except asyncio.CancelledError:
+            stream.abort()
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(upload)
+            raise
+        return stream.size
 
     async def ping(self) -> None:
         async for _batch in obstore.list(self.store, prefix="releases/", chunk_size=1):
             break
 
 
-class _CountingStream:
+class _UploadAborted(Exception):
+    """Raised into obstore's read of the stream so that it aborts the multipart upload."""
+
+
+class _AbortableStream:
+    """Counts the bytes read; `abort()` fails the next read, or the one waiting for a chunk."""
+
     def __init__(self, chunks: AsyncIterable[bytes]) -> None:
-        self._chunks = chunks
+        self._chunks = aiter(chunks)
+        self._aborted = False
+        self._reading: asyncio.Task[Any] | None = None
         self.size = 0
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
+        return self
 
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        async for chunk in self._chunks:
-            self.size += len(chunk)
-            yield chunk
+    async def __anext__(self) -> bytes:
+        if self._aborted:
+            raise _UploadAborted
+        self._reading = asyncio.current_task()  # obstore reads each chunk in its own task
+        try:
+            chunk = await anext(self._chunks)
+        except asyncio.CancelledError:
+            if self._aborted:
+                raise _UploadAborted from None
+            raise
+        finally:
+            self._reading = None
+        self.size += len(chunk)
+        return chunk
+
+    def abort(self) -> None:
+        self._aborted = True
+        if self._reading is not None:
+            self._reading.cancel()
 
 
 def _flush_and_sync(handle: Any) -> None:
