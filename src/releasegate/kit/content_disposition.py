@@ -41,7 +41,8 @@ def _split_params(value: bytes) -> list[tuple[bytes, bytes]]:
             i += 1
             out = bytearray()
             while i < n and value[i : i + 1] != b'"':
-                if value[i : i + 1] == b"\\" and i + 1 < n:
+                # `\"` and `\\` are escapes; any other backslash is literal (Windows paths).
+                if value[i : i + 1] == b"\\" and value[i + 1 : i + 2] in (b'"', b"\\"):
                     i += 1
                 out += value[i : i + 1]
                 i += 1

@@ -56,34 +56,39 @@ class StagedWrite:
             assert isinstance(item, bytes)
             yield item
 
-    async def write(self, chunk: bytes) -> None:
+    async def _hand_over(self, item: object) -> None:
+        """Queue `item` for the backend, or fail as soon as the backend task has ended."""
         assert self._task is not None
-        while True:
-            if self._task.done():
-                raise StagingFailed("backend write ended early") from self._task.exception()
-            try:
-                await asyncio.wait_for(self._queue.put(chunk), timeout=1.0)
-                return
-            except TimeoutError:
-                continue
+        put = asyncio.ensure_future(self._queue.put(item))
+        done, _ = await asyncio.wait({put, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if put not in done:
+            put.cancel()
+            error = None if self._task.cancelled() else self._task.exception()
+            raise StagingFailed("backend write ended early") from error
+
+    async def write(self, chunk: bytes) -> None:
+        await self._hand_over(chunk)
 
     async def finish(self) -> int:
         """Complete the object; returns the size the backend wrote."""
         assert self._task is not None
         if not self._task.done():
-            await self._queue.put(_END)
+            await self._hand_over(_END)
         try:
             return await self._task
         except Exception as exc:
             raise StagingFailed("backend write failed") from exc
 
     async def abort(self) -> None:
-        """Stop the write, delete whatever was stored, then the journal entry (best effort)."""
+        """Stop the write, delete whatever was stored, then the journal entry (best effort).
+
+        The queue is drained and an abort marker handed over, so the backend fails its own
+        write (aborting an S3 multipart upload) instead of being cancelled mid-request.
+        """
         if self._task is not None and not self._task.done():
-            try:
-                self._queue.put_nowait(_ABORT)
-            except asyncio.QueueFull:
-                self._task.cancel()
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._queue.put_nowait(_ABORT)
             with contextlib.suppress(BaseException):
                 await self._task
         await discard_object(self._database, self._storage, self.key)
