@@ -36,7 +36,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy src
 
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 format: $(TEST_STAMP)
 	$(BIN)/ruff format src tests bench

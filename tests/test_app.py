@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from tests.fixtures.api import Api
 
 
@@ -51,8 +52,9 @@ async def test_openapi_document_lists_seed_endpoints(api: Api) -> None:
     assert "put" in paths["/api/v1/dev/teams/{teamId}/releases/{releaseId}"]
 
 
-async def test_healthz_and_readyz(api: Api) -> None:
+async def test_healthz_and_readyz(api: Api, profile: str) -> None:
     assert (await api.client.get("/healthz")).status_code == 200
     ready = await api.client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["data"] == {"database": "ok", "storage": "ok"}
+    redis = {"redis": "ok"} if profile == "production" else {}
+    assert ready.json()["data"] == {"database": "ok", "storage": "ok", **redis}
