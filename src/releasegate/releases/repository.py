@@ -11,17 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from releasegate.branches.models import Branch
 from releasegate.kit.clock import utcnow
 from releasegate.licenses.models import License
+from releasegate.products import repository as products
 from releasegate.products.models import Product
 from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
 
-
-async def get_product(
-    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID, *, lock: bool = False
-) -> Product | None:
-    query = select(Product).where(Product.team_id == team_id, Product.id == product_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return await session.scalar(query)
+get_product = products.get
 
 
 async def lock_products(

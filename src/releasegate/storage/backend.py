@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 READ_CHUNK = 256 * 1024
 S3_PART_SIZE = 8 * 1024 * 1024
+LOCAL_WRITE_BATCH = 1024 * 1024
 
 
 class ObjectNotFound(Exception):
@@ -117,10 +118,16 @@ class LocalStorage(_ObstoreReads):
         part = final.parent / f".{final.name}.part-{secrets.token_hex(8)}"
         handle = await asyncio.to_thread(open, part, "xb")
         size = 0
+        pending = bytearray()  # batch socket-sized chunks into ~1 MiB writes (one thread hop each)
         try:
             async for chunk in chunks:
-                await asyncio.to_thread(handle.write, chunk)
+                pending += chunk
                 size += len(chunk)
+                if len(pending) >= LOCAL_WRITE_BATCH:
+                    await asyncio.to_thread(handle.write, bytes(pending))
+                    pending.clear()
+            if pending:
+                await asyncio.to_thread(handle.write, bytes(pending))
             await asyncio.to_thread(_flush_and_sync, handle)
             handle.close()
             await asyncio.to_thread(os.link, part, final)  # fails if the key exists
