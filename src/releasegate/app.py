@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from releasegate import __version__
+from releasegate.audit.endpoints import router as audit_router
 from releasegate.branches.endpoints import router as branches_router
 from releasegate.health import router as health_router
 from releasegate.kit.envelope import error_response, json_response
@@ -22,6 +23,7 @@ from releasegate.kit.request_context import RequestContextMiddleware
 from releasegate.licenses.endpoints import router as licenses_router
 from releasegate.products.endpoints import router as products_router
 from releasegate.releases.endpoints import router as releases_router
+from releasegate.releases.file_endpoints import router as release_file_router
 from releasegate.runtime import Runtime, build_runtime
 from releasegate.settings import Settings
 
@@ -75,9 +77,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for router in (
         health_router,
         releases_router,
+        release_file_router,
         products_router,
         branches_router,
         licenses_router,
+        audit_router,
     ):
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware)
