@@ -5,7 +5,13 @@ from releasegate.audit.models import AuditLog
 from releasegate.branches.models import Branch
 from releasegate.customers.models import Customer
 from releasegate.db.base import Base
-from releasegate.licenses.models import License, LicenseCustomer, LicenseProduct
+from releasegate.licenses.models import (
+    HardwareIdentifier,
+    IpAddress,
+    License,
+    LicenseCustomer,
+    LicenseProduct,
+)
 from releasegate.metadata.models import Metadata
 from releasegate.products.models import Product
 from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
@@ -18,6 +24,8 @@ __all__ = [
     "Base",
     "Branch",
     "Customer",
+    "HardwareIdentifier",
+    "IpAddress",
     "License",
     "LicenseCustomer",
     "LicenseProduct",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from releasegate.db.base import Base, IdMixin, TimestampMixin
@@ -49,4 +49,41 @@ class LicenseCustomer(Base):
     )
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class HardwareIdentifier(IdMixin, TimestampMixin, Base):
+    """A device seen for a license; drives the HWID limit (client-api.md §3.3)."""
+
+    __tablename__ = "hardware_identifiers"
+
+    license_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    hwid: Mapped[str] = mapped_column(String(1000))
+    forgotten: Mapped[bool] = mapped_column(default=False)
+    forgotten_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_seen_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("license_id", "hwid", name="uq_hardware_identifiers_license_id_hwid"),
+        Index("ix_hardware_identifiers_license_id_last_seen_at", "license_id", "last_seen_at"),
+    )
+
+
+class IpAddress(IdMixin, TimestampMixin, Base):
+    """A client IP seen for a license; drives the IP limit."""
+
+    __tablename__ = "ip_addresses"
+
+    license_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    ip: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(3), default=None)
+    forgotten: Mapped[bool] = mapped_column(default=False)
+    forgotten_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_seen_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("license_id", "ip", name="uq_ip_addresses_license_id_ip"),
+        Index("ix_ip_addresses_license_id_last_seen_at", "license_id", "last_seen_at"),
     )

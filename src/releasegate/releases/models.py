@@ -28,6 +28,10 @@ class Release(IdMixin, TimestampMixin, Base):
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
     branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"), default=None)
     version: Mapped[str] = mapped_column(String(255))
+    # releases.version_order.version_sort_key(version); byte-wise comparison on every backend.
+    version_sort_key: Mapped[str] = mapped_column(
+        String(2048).with_variant(String(2048, collation="C"), "postgresql")
+    )
     status: Mapped[str] = mapped_column(String(16))
     latest: Mapped[bool] = mapped_column(default=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -50,6 +54,7 @@ class Release(IdMixin, TimestampMixin, Base):
             "status IN ('PUBLISHED', 'DRAFT', 'DEPRECATED', 'ARCHIVED')", name="status_known"
         ),
         Index("ix_releases_product_id_created_at", "product_id", "created_at"),
+        Index("ix_releases_product_id_version_sort_key", "product_id", "version_sort_key"),
         Index("ix_releases_branch_id", "branch_id"),
     )
 

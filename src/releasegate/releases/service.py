@@ -33,6 +33,7 @@ from releasegate.releases.file_rules import (
 from releasegate.releases.intake import ReleaseForm, StagedFile
 from releasegate.releases.jar import find_main_class
 from releasegate.releases.models import Release, ReleaseFile, ReleaseStatus
+from releasegate.releases.version_order import version_sort_key
 from releasegate.releases.views import load_release_view
 from releasegate.runtime import Runtime
 from releasegate.storage.journal import JournalKind, StorageJournal
@@ -228,6 +229,7 @@ async def _commit_create(
             product_id=product_id,
             branch_id=branch_id,
             version=data["version"],
+            version_sort_key=version_sort_key(data["version"]),
             status=data["status"],
             latest=becomes_latest,
             created_at=now,
@@ -372,6 +374,7 @@ async def _commit_update(
     release.product_id = product_id
     release.branch_id = branch_id
     release.version = data["version"]
+    release.version_sort_key = version_sort_key(data["version"])
     release.status = data["status"]
     release.latest = plan.becomes_latest
     release.updated_at = utcnow()
