@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from releasegate import __version__
 from releasegate.audit.endpoints import router as audit_router
@@ -33,11 +34,23 @@ async def _api_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+def _allowed_methods(request: Request) -> str:
+    """Every method served at this path (Starlette reports only the first matching route's)."""
+    methods = [
+        method
+        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(methods)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        allow = (exc.headers or {}).get("Allow", "")
-        return json_response(405, None, "Method not allowed", {"Allow": allow})
+        return json_response(405, None, "Method not allowed", {"Allow": _allowed_methods(request)})
     if exc.status_code == 404:
         return json_response(404, None, "Not found")
     return json_response(exc.status_code, None, str(exc.detail))

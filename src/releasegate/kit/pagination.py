@@ -5,6 +5,7 @@ Invalid values silently fall back to defaults; the first occurrence of a paramet
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -31,15 +32,21 @@ def first(params: QueryParams, name: str) -> str | None:
     return values[0] if values else None
 
 
+_SMALL_INT = re.compile(r"[0-9]{1,9}")
+
+
+def _small_int(raw: str | None) -> int:
+    """ASCII digits only (`str.isdigit` accepts `²`), bounded; 0 when absent or invalid."""
+    return int(raw) if raw is not None and _SMALL_INT.fullmatch(raw) else 0
+
+
 def parse_page(params: QueryParams, *, default_descending: bool = True) -> PageRequest:
-    raw_page = first(params, "page")
-    page = int(raw_page) if raw_page and raw_page.isdigit() and int(raw_page) > 0 else 1
-    raw_size = first(params, "pageSize")
-    size = int(raw_size) if raw_size and raw_size.isdigit() else 25
+    page = _small_int(first(params, "page")) or 1
+    size = _small_int(first(params, "pageSize"))
     size = size if size in PAGE_SIZES else 25
     direction = first(params, "sortDirection")
     descending = default_descending if direction not in ("asc", "desc") else direction == "desc"
-    return PageRequest(page=min(page, 10**9), page_size=size, descending=descending)
+    return PageRequest(page=page, page_size=size, descending=descending)
 
 
 def choice(params: QueryParams, name: str, allowed: Sequence[str], default: str) -> str:

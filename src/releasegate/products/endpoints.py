@@ -1,6 +1,8 @@
-"""Products (Extension, dev-api-releases.md §10): create and get."""
+"""Products (Extension, dev-api-releases.md §10)."""
 
 from __future__ import annotations
+
+from typing import cast
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -9,8 +11,17 @@ from releasegate.apikeys.auth import authorize, parse_path_ids
 from releasegate.kit.http import RuntimeDep, respond
 from releasegate.kit.json_body import read_json_body
 from releasegate.kit.openapi import envelope_responses
-from releasegate.products.schemas import CREATE_PRODUCT
-from releasegate.products.service import create_product, get_product
+from releasegate.kit.pagination import choice, first, parse_page
+from releasegate.kit.validation import utf16_length
+from releasegate.products.repository import SORT_COLUMNS, SortColumn
+from releasegate.products.schemas import CREATE_PRODUCT, UPDATE_PRODUCT
+from releasegate.products.service import (
+    create_product,
+    delete_product,
+    get_product,
+    list_products,
+    update_product,
+)
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["products"])
 
@@ -23,6 +34,23 @@ async def create_product_endpoint(teamId: str, request: Request, runtime: Runtim
     return respond(201, await create_product(runtime, caller, data))
 
 
+@router.get("/products", responses=envelope_responses(200))
+async def list_products_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    (team_id,) = parse_path_ids(teamId, [])
+    await authorize(runtime, request, team_id, "dev.read")
+    params = request.query_params
+    search = first(params, "search")
+    sort_column = cast(SortColumn, choice(params, "sortColumn", SORT_COLUMNS, "createdAt"))
+    body = await list_products(
+        runtime,
+        team_id,
+        search if search is not None and utf16_length(search) <= 255 else None,
+        sort_column,
+        parse_page(params),
+    )
+    return respond(200, body)
+
+
 @router.get("/products/{productId}", responses=envelope_responses(200, 404))
 async def get_product_endpoint(
     teamId: str, productId: str, request: Request, runtime: RuntimeDep
@@ -30,3 +58,23 @@ async def get_product_endpoint(
     team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await get_product(runtime, team_id, product_id))
+
+
+@router.put("/products/{productId}", responses=envelope_responses(200, 404, 409, 413))
+async def update_product_endpoint(
+    teamId: str, productId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
+    caller = await authorize(runtime, request, team_id, "dev.write")
+    data = await read_json_body(request, UPDATE_PRODUCT)
+    return respond(200, await update_product(runtime, caller, product_id, data))
+
+
+@router.delete("/products/{productId}", responses=envelope_responses(200, 404, 409))
+async def delete_product_endpoint(
+    teamId: str, productId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
+    caller = await authorize(runtime, request, team_id, "dev.write")
+    cascade = first(request.query_params, "cascade") == "true"
+    return respond(200, await delete_product(runtime, caller, product_id, cascade=cascade))

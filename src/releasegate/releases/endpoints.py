@@ -1,16 +1,30 @@
-"""Create Release and Update Release (the seed endpoints)."""
+"""Release endpoints: the seed create/update (§2–§3) and the catalogue (§4–§7)."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Literal, cast
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
+from releasegate.kit.errors import ApiError
 from releasegate.kit.http import RuntimeDep, respond
+from releasegate.kit.ids import parse_uuid
 from releasegate.kit.openapi import envelope_responses
+from releasegate.kit.pagination import choice, first, parse_page
+from releasegate.kit.validation import utf16_length
+from releasegate.releases import catalogue
 from releasegate.releases.intake import read_release_form
+from releasegate.releases.models import ReleaseStatus
+from releasegate.releases.repository import (
+    DEFAULT_BRANCH,
+    SORT_COLUMNS,
+    ReleaseFilter,
+    SortColumn,
+)
 from releasegate.releases.schemas import CREATE_RELEASE, UPDATE_RELEASE
 from releasegate.releases.service import create_release, update_release
 from releasegate.storage import release_file_key
@@ -76,3 +90,64 @@ async def update_release_endpoint(
         lambda file_id: release_file_key(team_id, release_id, file_id),
     )
     return respond(200, await update_release(runtime, caller, release_id, form))
+
+
+def _list_filter(params: QueryParams) -> ReleaseFilter:
+    """Rows 6–7 of §4; every other parameter silently falls back (first occurrence wins)."""
+    product_id = parse_uuid(first(params, "productId"))
+    if product_id is None:
+        raise ApiError(400, "Invalid or missing productId")
+    raw_branch = first(params, "branchId")
+    branch: uuid.UUID | Literal["default"] | None = None
+    if raw_branch == DEFAULT_BRANCH:
+        branch = DEFAULT_BRANCH
+    elif raw_branch is not None:
+        branch = parse_uuid(raw_branch)
+        if branch is None:
+            raise ApiError(400, "Invalid branchId")
+    status = first(params, "status")
+    search = first(params, "search")
+    return ReleaseFilter(
+        product_id=product_id,
+        branch=branch,
+        status=status if status in tuple(ReleaseStatus) else None,
+        search=search if search is not None and utf16_length(search) <= 255 else None,
+    )
+
+
+@router.get("/releases", responses=envelope_responses(200, 404))
+async def list_releases_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    (team_id,) = parse_path_ids(teamId, [])
+    await authorize(runtime, request, team_id, "dev.read")
+    params = request.query_params
+    where = _list_filter(params)
+    sort_column = cast(SortColumn, choice(params, "sortColumn", SORT_COLUMNS, "createdAt"))
+    body = await catalogue.list_releases(runtime, team_id, where, sort_column, parse_page(params))
+    return respond(200, body)
+
+
+@router.get("/releases/{releaseId}", responses=envelope_responses(200, 404))
+async def get_release_endpoint(
+    teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
+    await authorize(runtime, request, team_id, "dev.read")
+    return respond(200, await catalogue.get_release(runtime, team_id, release_id))
+
+
+@router.delete("/releases/{releaseId}", responses=envelope_responses(200, 404, 409))
+async def delete_release_endpoint(
+    teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
+    caller = await authorize(runtime, request, team_id, "dev.write")
+    return respond(200, await catalogue.delete_release(runtime, caller, release_id))
+
+
+@router.post("/releases/{releaseId}/set-latest", responses=envelope_responses(200, 404, 409))
+async def set_latest_endpoint(
+    teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
+    caller = await authorize(runtime, request, team_id, "dev.write")
+    return respond(200, await catalogue.set_latest(runtime, caller, release_id))

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import string
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Select, String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from releasegate.branches.models import Branch
 from releasegate.kit.clock import utcnow
+from releasegate.kit.pagination import PageRequest
 from releasegate.licenses.models import License
+from releasegate.metadata.models import Metadata
 from releasegate.products import repository as products
 from releasegate.products.models import Product
 from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
@@ -57,14 +65,22 @@ async def count_releases(session: AsyncSession, product_id: uuid.UUID) -> int:
 
 
 async def count_team_licenses(
-    session: AsyncSession, team_id: uuid.UUID, license_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    license_ids: Sequence[uuid.UUID],
+    *,
+    lock: bool = False,
 ) -> int:
-    count = await session.scalar(
-        select(func.count(func.distinct(License.id))).where(
-            License.team_id == team_id, License.id.in_(license_ids)
-        )
+    """Distinct team licenses among the ids; with `lock`, share-locked in id order so a
+    concurrent license delete cannot break the allow-list insert (§1.7)."""
+    query = (
+        select(License.id)
+        .where(License.team_id == team_id, License.id.in_(license_ids))
+        .order_by(License.id)
     )
-    return int(count or 0)
+    if lock:
+        query = query.with_for_update(read=True)
+    return len(set(await session.scalars(query)))
 
 
 def _same_branch(branch_id: uuid.UUID | None):  # type: ignore[no-untyped-def]
@@ -138,3 +154,162 @@ async def replace_allowed_licenses(
         for license_id in dict.fromkeys(license_ids)
     )
     await session.flush()
+
+
+async def has_allowed_licenses(session: AsyncSession, release_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(ReleaseLicense.license_id).where(ReleaseLicense.release_id == release_id).limit(1)
+    )
+    return found is not None
+
+
+async def delete_release(session: AsyncSession, team_id: uuid.UUID, release_id: uuid.UUID) -> None:
+    """The release row with its metadata, allowed-license links and file row."""
+    await session.execute(
+        delete(Metadata).where(Metadata.team_id == team_id, Metadata.release_id == release_id)
+    )
+    await session.execute(delete(ReleaseLicense).where(ReleaseLicense.release_id == release_id))
+    await session.execute(delete(ReleaseFile).where(ReleaseFile.release_id == release_id))
+    await session.execute(
+        delete(Release)
+        .where(Release.team_id == team_id, Release.id == release_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _releases_of_product(team_id: uuid.UUID, product_id: uuid.UUID) -> Select[uuid.UUID]:
+    return select(Release.id).where(Release.team_id == team_id, Release.product_id == product_id)
+
+
+async def delete_releases_of_product(
+    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID
+) -> tuple[list[uuid.UUID], list[ReleaseFile]]:
+    """Every release of the product, with metadata, links and file rows.
+
+    Returns the deleted release ids (ascending) and the deleted file rows.
+    """
+    ids = sorted(await session.scalars(_releases_of_product(team_id, product_id)))
+    files = list(
+        await session.scalars(
+            select(ReleaseFile)
+            .where(ReleaseFile.release_id.in_(_releases_of_product(team_id, product_id)))
+            .order_by(ReleaseFile.id)
+        )
+    )
+    await session.execute(
+        delete(Metadata).where(
+            Metadata.team_id == team_id,
+            Metadata.release_id.in_(_releases_of_product(team_id, product_id)),
+        )
+    )
+    for table in (ReleaseLicense, ReleaseFile):
+        await session.execute(
+            delete(table).where(table.release_id.in_(_releases_of_product(team_id, product_id)))
+        )
+    await session.execute(
+        delete(Release)
+        .where(Release.team_id == team_id, Release.product_id == product_id)
+        .execution_options(synchronize_session=False)
+    )
+    return ids, files
+
+
+# --- List ------------------------------------------------------------------------------------
+
+SortColumn = Literal["version", "createdAt", "updatedAt", "latest"]
+SORT_COLUMNS: tuple[SortColumn, ...] = ("version", "createdAt", "updatedAt", "latest")
+_SORT_EXPRESSIONS: dict[SortColumn, Any] = {
+    "version": Release.version_sort_key,
+    "createdAt": Release.created_at,
+    "updatedAt": Release.updated_at,
+    "latest": Release.latest,
+}
+DEFAULT_BRANCH: Literal["default"] = "default"
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+@dataclass(frozen=True)
+class ReleaseFilter:
+    """What the list shows: one product, optionally one branch, status and version substring."""
+
+    product_id: uuid.UUID
+    branch: uuid.UUID | Literal["default"] | None  # None: every branch
+    status: str | None
+    search: str | None
+
+
+class AsciiLower(FunctionElement[str]):
+    """lower() that folds A-Z only, on every backend (versions may hold any character)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(AsciiLower)
+def _ascii_lower_default(element: AsciiLower, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite's built-in lower() folds ASCII only.
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(AsciiLower, "postgresql")
+def _ascii_lower_postgresql(element: AsciiLower, compiler: SQLCompiler, **kw: Any) -> str:
+    # Under the "C" collation PostgreSQL's lower() folds ASCII only, whatever the database ctype.
+    return f'lower(({compiler.process(element.clauses, **kw)}) COLLATE "C")'
+
+
+def _contains(needle: str) -> str:
+    """A LIKE pattern matching `needle` literally (`%`, `_` and `\\` escaped) anywhere."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(team_id: uuid.UUID, where: ReleaseFilter) -> list[ColumnElement[bool]]:
+    conditions = [Release.team_id == team_id, Release.product_id == where.product_id]
+    if where.branch == DEFAULT_BRANCH:
+        conditions.append(Release.branch_id.is_(None))
+    elif where.branch is not None:
+        conditions.append(Release.branch_id == where.branch)
+    if where.status is not None:
+        conditions.append(Release.status == where.status)
+    if where.search:
+        needle = _contains(where.search.translate(_ASCII_LOWER))
+        conditions.append(AsciiLower(Release.version).like(needle, escape="\\"))
+    return conditions
+
+
+def _ordering(sort_column: SortColumn, descending: bool) -> list[Any]:
+    """The sort column, then ties by createdAt descending and id ascending (deterministic)."""
+    column = _SORT_EXPRESSIONS[sort_column]
+    ordering = [column.desc() if descending else column.asc()]
+    if sort_column != "createdAt":
+        ordering.append(Release.created_at.desc())
+    return [*ordering, Release.id.asc()]
+
+
+async def page_releases(
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    where: ReleaseFilter,
+    sort_column: SortColumn,
+    page: PageRequest,
+) -> tuple[list[Release], int]:
+    """One page (`page_size + 1` rows) and the number of matching rows.
+
+    Deferred join: the OFFSET/LIMIT walk selects ids only, along an index that starts with
+    product_id; the page's full rows are then joined by id.
+    """
+    conditions = _conditions(team_id, where)
+    total = await session.scalar(select(func.count()).select_from(Release).where(*conditions))
+    ordering = _ordering(sort_column, page.descending)
+    page_ids = (
+        select(Release.id)
+        .where(*conditions)
+        .order_by(*ordering)
+        .offset(page.offset)
+        .limit(page.page_size + 1)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(Release).join(page_ids, Release.id == page_ids.c.id).order_by(*ordering)
+    )
+    return list(rows), int(total or 0)

@@ -149,7 +149,12 @@ async def _response_body(
 
 
 async def _check_create(
-    session: AsyncSession, team: Team, data: dict[str, Any], staged: StagedFile | None
+    session: AsyncSession,
+    team: Team,
+    data: dict[str, Any],
+    staged: StagedFile | None,
+    *,
+    lock: bool = False,
 ) -> None:
     """Rows 19–26, in order. Run once up front and again under the product lock."""
     product_id = _uuid(data["productId"])
@@ -161,9 +166,9 @@ async def _check_create(
     limit = team.max_releases_per_product
     if limit and await repo.count_releases(session, product_id) >= limit:
         raise ApiError(403, "Max releases per product reached")
-    if license_ids and await repo.count_team_licenses(session, team.id, license_ids) != len(
-        license_ids
-    ):
+    if license_ids and await repo.count_team_licenses(
+        session, team.id, license_ids, lock=lock
+    ) != len(license_ids):
         raise ApiError(404, "One or more license IDs not found")
     if license_ids and data["setAsLatest"]:
         raise ApiError(400, LICENSES_AND_LATEST)
@@ -216,7 +221,7 @@ async def _commit_create(
     product_id = _uuid(data["productId"])
     branch_id = _uuid_or_none(data["branchId"])
     await repo.lock_products(session, team.id, [product_id])
-    await _check_create(session, team, data, staged)
+    await _check_create(session, team, data, staged, lock=True)
 
     becomes_latest = bool(data["setAsLatest"]) and data["status"] == ReleaseStatus.PUBLISHED
     if becomes_latest:
@@ -307,9 +312,9 @@ async def _check_update(
         await repo.branch_of_product(session, team.id, product_id, branch_id) is None
     ):
         raise ApiError(404, "Branch not found")
-    if license_ids and await repo.count_team_licenses(session, team.id, license_ids) != len(
-        license_ids
-    ):
+    if license_ids and await repo.count_team_licenses(
+        session, team.id, license_ids, lock=lock
+    ) != len(license_ids):
         raise ApiError(404, "One or more license IDs not found")
     published = data["status"] == ReleaseStatus.PUBLISHED
     stays_latest = release.latest and published and not moved
@@ -363,11 +368,12 @@ async def _commit_update(
     product_id = _uuid(data["productId"])
     branch_id = _uuid_or_none(data["branchId"])
     current = await repo.get_release(session, team.id, release_id)
-    await repo.lock_products(
-        session, team.id, [product_id] if current is None else [product_id, current.product_id]
-    )
+    locked = [product_id] if current is None else [product_id, current.product_id]
+    await repo.lock_products(session, team.id, locked)
     plan = await _check_update(session, team, release_id, data, staged, lock=True)
     release = plan.release
+    if release.product_id not in locked:  # moved by a concurrent PUT before our lock
+        raise ApiError(409, "Conflicting concurrent update, please retry")
 
     if plan.becomes_latest:
         await repo.demote_latest(session, product_id, branch_id, keep=release.id)

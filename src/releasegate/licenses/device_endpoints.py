@@ -1,0 +1,87 @@
+"""HWID and IP-address routes of a license (dev-api-releases.md §11.3)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from releasegate.apikeys.auth import authorize, parse_path_ids
+from releasegate.kit.http import RuntimeDep, respond
+from releasegate.kit.json_body import read_json
+from releasegate.kit.openapi import envelope_responses
+from releasegate.kit.pagination import choice, first, parse_page
+from releasegate.licenses.device_kinds import HWID, IP_ADDRESS, DeviceKind
+from releasegate.licenses.devices import SORT_COLUMNS, forgotten_value, list_devices, set_forgotten
+from releasegate.runtime import Runtime
+
+# Mounted by licenses.endpoints, whose prefix these paths extend.
+router = APIRouter(tags=["licenses"])
+
+
+async def _list(
+    kind: DeviceKind, team_id: str, license_id: str, request: Request, runtime: Runtime
+) -> Response:
+    team_uuid, license_uuid = parse_path_ids(team_id, [("licenseId", license_id)])
+    caller = await authorize(runtime, request, team_uuid, "dev.read")
+    params = request.query_params
+    body = await list_devices(
+        runtime,
+        kind,
+        caller.team,
+        license_uuid,
+        show_forgotten=first(params, "showForgotten") == "true",
+        sort_column=choice(params, "sortColumn", tuple(SORT_COLUMNS), "lastSeenAt"),
+        page=parse_page(params),
+    )
+    return respond(200, body)
+
+
+async def _patch(
+    kind: DeviceKind,
+    id_name: str,
+    team_id: str,
+    license_id: str,
+    record_id: str,
+    request: Request,
+    runtime: Runtime,
+) -> Response:
+    team_uuid, license_uuid, record_uuid = parse_path_ids(
+        team_id, [("licenseId", license_id), (id_name, record_id)]
+    )
+    caller = await authorize(runtime, request, team_uuid, "dev.write")
+    body = await read_json(request)
+    forgotten = forgotten_value(body)
+    return respond(
+        200,
+        await set_forgotten(runtime, caller, kind, license_uuid, record_uuid, forgotten, body),
+    )
+
+
+@router.get("/licenses/id/{licenseId}/hwid", responses=envelope_responses(200, 404))
+async def list_hwids_endpoint(
+    teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    return await _list(HWID, teamId, licenseId, request, runtime)
+
+
+@router.patch("/licenses/id/{licenseId}/hwid/{hwidId}", responses=envelope_responses(200, 404, 413))
+async def patch_hwid_endpoint(
+    teamId: str, licenseId: str, hwidId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    return await _patch(HWID, "hwidId", teamId, licenseId, hwidId, request, runtime)
+
+
+@router.get("/licenses/id/{licenseId}/ip-address", responses=envelope_responses(200, 404))
+async def list_ip_addresses_endpoint(
+    teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    return await _list(IP_ADDRESS, teamId, licenseId, request, runtime)
+
+
+@router.patch(
+    "/licenses/id/{licenseId}/ip-address/{ipId}", responses=envelope_responses(200, 404, 413)
+)
+async def patch_ip_address_endpoint(
+    teamId: str, licenseId: str, ipId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    return await _patch(IP_ADDRESS, "ipId", teamId, licenseId, ipId, request, runtime)
