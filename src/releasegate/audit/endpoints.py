@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from releasegate.apikeys.auth import authorize, parse_path_ids
+from releasegate.audit.views import audit_filter, list_audit_logs
+from releasegate.kit.http import RuntimeDep, respond
+from releasegate.kit.openapi import envelope_responses
+from releasegate.kit.pagination import first, parse_page
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["audit"])
+
+
+@router.get("/audit-logs", responses=envelope_responses(200))
+async def list_audit_logs_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    (team_id,) = parse_path_ids(teamId, [])
+    await authorize(runtime, request, team_id, "dev.read")
+    params = request.query_params
+    where = audit_filter(
+        first(params, "targetType"),
+        first(params, "targetId"),
+        first(params, "action"),
+        first(params, "since"),
+    )
+    return respond(200, await list_audit_logs(runtime, team_id, where, parse_page(params)))

@@ -1,4 +1,4 @@
-"""Branches (Extension, dev-api-releases.md §9): create and list."""
+"""Branches (Extension, dev-api-releases.md §9): list, create, get, rename, delete."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.branches.schemas import CREATE_BRANCH
-from releasegate.branches.service import create_branch, list_branches
+from releasegate.branches.schemas import CREATE_BRANCH, UPDATE_BRANCH
+from releasegate.branches.service import (
+    create_branch,
+    delete_branch,
+    get_branch,
+    list_branches,
+    update_branch,
+)
 from releasegate.kit.errors import ApiError
 from releasegate.kit.http import RuntimeDep, respond
 from releasegate.kit.ids import parse_uuid
@@ -46,3 +52,31 @@ async def create_branch_endpoint(teamId: str, request: Request, runtime: Runtime
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, CREATE_BRANCH)
     return respond(201, await create_branch(runtime, caller, data))
+
+
+@router.get("/branches/{branchId}", responses=envelope_responses(200, 404))
+async def get_branch_endpoint(
+    teamId: str, branchId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
+    await authorize(runtime, request, team_id, "dev.read")
+    return respond(200, await get_branch(runtime, team_id, branch_id))
+
+
+@router.put("/branches/{branchId}", responses=envelope_responses(200, 404, 409, 413))
+async def update_branch_endpoint(
+    teamId: str, branchId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
+    caller = await authorize(runtime, request, team_id, "dev.write")
+    data = await read_json_body(request, UPDATE_BRANCH)
+    return respond(200, await update_branch(runtime, caller, branch_id, data))
+
+
+@router.delete("/branches/{branchId}", responses=envelope_responses(200, 404, 409))
+async def delete_branch_endpoint(
+    teamId: str, branchId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
+    caller = await authorize(runtime, request, team_id, "dev.write")
+    return respond(200, await delete_branch(runtime, caller, branch_id))

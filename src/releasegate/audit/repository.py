@@ -1,0 +1,61 @@
+"""Audit log reads. Every query is scoped by team and walks ix_audit_logs_team_id_created_at."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from releasegate.audit.models import AuditLog
+from releasegate.kit.pagination import PageRequest
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Optional narrowing of a team's audit log; None means "any"."""
+
+    target_type: str | None = None
+    target_id: uuid.UUID | None = None
+    action: str | None = None
+    since: datetime | None = None
+
+
+def _conditions(team_id: uuid.UUID, where: AuditFilter) -> list[ColumnElement[bool]]:
+    conditions = [AuditLog.team_id == team_id]
+    if where.target_type is not None:
+        conditions.append(AuditLog.target_type == where.target_type)
+    if where.target_id is not None:
+        conditions.append(AuditLog.target_id == where.target_id)
+    if where.action is not None:
+        conditions.append(AuditLog.action == where.action)
+    if where.since is not None:
+        conditions.append(AuditLog.created_at >= where.since)
+    return conditions
+
+
+async def page(
+    session: AsyncSession, team_id: uuid.UUID, where: AuditFilter, request: PageRequest
+) -> tuple[list[AuditLog], int]:
+    """Newest first, `page_size + 1` rows, and the total count of matching rows."""
+    conditions = _conditions(team_id, where)
+    total = await session.scalar(select(func.count()).select_from(AuditLog).where(*conditions))
+    newest_first = (AuditLog.created_at.desc(), AuditLog.id.desc())
+    # Deferred join: walk the index for ids only, then load the (large) rows of one page.
+    page_ids = (
+        select(AuditLog.id)
+        .where(*conditions)
+        .order_by(*newest_first)
+        .offset(request.offset)
+        .limit(request.page_size + 1)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(AuditLog)
+        .join(page_ids, AuditLog.id == page_ids.c.id)
+        .where(AuditLog.team_id == team_id)
+        .order_by(*newest_first)
+    )
+    return list(rows), int(total or 0)

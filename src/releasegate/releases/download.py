@@ -1,0 +1,177 @@
+"""Raw file download for publishers (dev-api-releases.md §8): which bytes, which headers.
+
+The object is opened (or, for a range, looked up) before any header is built, so a missing
+object is a 404 envelope and never a 200 with an empty body (files-and-storage.md §11).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import structlog
+
+from releasegate.kit.errors import ApiError
+from releasegate.releases import repository as repo
+from releasegate.releases.models import ReleaseFile
+from releasegate.runtime import Runtime
+from releasegate.storage.backend import ObjectNotFound, OpenedObject
+
+log = structlog.get_logger(__name__)
+
+_SINGLE_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)", re.IGNORECASE)
+# RFC 8187 attr-char minus ALPHA / DIGIT and the marks quote() always keeps.
+_ATTR_CHAR_MARKS = "!#$&+^`|~"
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """Inclusive byte positions within the file."""
+
+    first: int
+    last: int
+
+    @property
+    def length(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True)
+class RangeRequest:
+    """One parsed range-spec: `first-last`, `first-` (last None) or `-suffix` (first None)."""
+
+    first: int | None
+    last: int | None
+
+    def resolve(self, size: int) -> ByteRange | None:
+        """The bytes to send from a non-empty file of `size` bytes; None if unsatisfiable."""
+        if self.first is None:
+            suffix = self.last or 0
+            return ByteRange(max(size - suffix, 0), size - 1) if suffix else None
+        if self.first >= size:
+            return None
+        last = size - 1 if self.last is None else min(self.last, size - 1)
+        return ByteRange(self.first, last)
+
+
+@dataclass
+class FileDownload:
+    status: int
+    headers: dict[str, str]
+    chunks: AsyncIterator[bytes]
+
+
+def parse_range(range_header: str | None, if_range: str | None, etag: str) -> RangeRequest | None:
+    """The single range asked for, or None to send the whole file.
+
+    Multiple ranges, malformed headers and an If-Range other than our strong ETag are ignored.
+    """
+    if range_header is None or (if_range is not None and if_range.strip() != etag):
+        return None
+    match = _SINGLE_RANGE.fullmatch(range_header.strip())
+    if match is None:
+        return None
+    first, last = (int(text) if text else None for text in match.groups())
+    if first is None and last is None:
+        return None
+    if first is not None and last is not None and last < first:
+        return None
+    return RangeRequest(first, last)
+
+
+def attachment_disposition(name: str) -> str:
+    """`attachment` with an ASCII `filename` fallback and the exact UTF-8 `filename*`."""
+    fallback = "".join(char if " " <= char <= "~" and char not in '"\\' else "_" for char in name)
+    encoded = quote(name, safe=_ATTR_CHAR_MARKS)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def download_headers(file: ReleaseFile, length: int) -> dict[str, str]:
+    return {
+        "Content-Type": file.content_type,
+        "Content-Length": str(length),
+        "Content-Disposition": attachment_disposition(file.name),
+        "ETag": f'"{file.sha256}"',
+        "X-Checksum-MD5": file.checksum,
+        "X-Checksum-SHA256": file.sha256,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _file_not_found(file: ReleaseFile, stored_size: int | None) -> ApiError:
+    log.error(
+        "release_file_missing",
+        releaseId=str(file.release_id),
+        fileId=str(file.id),
+        key=file.key,
+        recordedSize=file.size,
+        storedSize=stored_size,
+    )
+    return ApiError(404, "File not found")
+
+
+async def _check_stored(runtime: Runtime, file: ReleaseFile) -> None:
+    """Row 9 without reading: the object exists with the recorded size."""
+    try:
+        size = await runtime.storage.head(file.key)
+    except ObjectNotFound:
+        raise _file_not_found(file, None) from None
+    if size != file.size:
+        raise _file_not_found(file, size)
+
+
+async def _open(runtime: Runtime, file: ReleaseFile, part: ByteRange | None) -> OpenedObject:
+    """Row 9: open the object; another size than recorded counts as missing."""
+    try:
+        if part is None:
+            opened = await runtime.storage.open(file.key)
+        else:
+            opened = await runtime.storage.open(file.key, part.first, part.last + 1)
+    except ObjectNotFound:
+        raise _file_not_found(file, None) from None
+    if opened.size != file.size:
+        raise _file_not_found(file, opened.size)
+    return opened
+
+
+async def _release_file(runtime: Runtime, team_id: uuid.UUID, release_id: uuid.UUID) -> ReleaseFile:
+    """Rows 7–8: the file row, reached only through a release found under the team."""
+    async with runtime.database.read() as session:
+        release = await repo.get_release(session, team_id, release_id)
+        if release is None:
+            raise ApiError(404, "Release not found")
+        file = await repo.get_file(session, release.id)
+    if file is None:
+        raise ApiError(404, "Release has no file")
+    return file
+
+
+async def open_release_file(
+    runtime: Runtime,
+    team_id: uuid.UUID,
+    release_id: uuid.UUID,
+    range_header: str | None,
+    if_range: str | None,
+) -> FileDownload:
+    """Rows 7–10 of §8 in order; returns the status, headers and an already-open byte stream."""
+    file = await _release_file(runtime, team_id, release_id)
+    requested = parse_range(range_header, if_range, f'"{file.sha256}"') if file.size else None
+    if requested is None:
+        opened = await _open(runtime, file, None)
+        return FileDownload(200, download_headers(file, file.size), opened.chunks)
+    # A range needs the stored size checked first: row 9 comes before row 10 (416).
+    await _check_stored(runtime, file)
+    part = requested.resolve(file.size)
+    if part is None:
+        raise ApiError(
+            416, "Range not satisfiable", headers={"Content-Range": f"bytes */{file.size}"}
+        )
+    opened = await _open(runtime, file, part)
+    headers = download_headers(file, part.length)
+    headers["Content-Range"] = f"bytes {part.first}-{part.last}/{file.size}"
+    return FileDownload(206, headers, opened.chunks)
