@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.branches.models import Branch
 from releasegate.kit.pagination import PageRequest
+from releasegate.kit.sql_text import contains_ascii_insensitive
 from releasegate.releases.models import Release
 
 
@@ -56,8 +57,7 @@ async def delete_branch(session: AsyncSession, team_id: uuid.UUID, branch_id: uu
 def _filtered(team_id: uuid.UUID, product_id: uuid.UUID, search: str | None) -> Select[Branch]:
     query = select(Branch).where(Branch.team_id == team_id, Branch.product_id == product_id)
     if search:
-        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.lower(Branch.name).like(f"%{escaped}%", escape="\\"))
+        query = query.where(contains_ascii_insensitive(Branch.name, search))
     return query
 
 

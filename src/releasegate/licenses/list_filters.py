@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import string
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, exists, false, or_, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import ColumnElement, and_, exists, false, or_, true
 from starlette.datastructures import QueryParams
 
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.keyring import Keyring
 from releasegate.kit.pagination import first
+from releasegate.kit.sql_text import contains_ascii_insensitive
 from releasegate.kit.validation import utf16_length
 from releasegate.licenses.keys import LICENSE_KEY_PATTERN
 from releasegate.licenses.models import License, LicenseCustomer, LicenseProduct
@@ -24,7 +20,6 @@ from releasegate.licenses.views import EXPIRING_WITHIN, INACTIVE_AFTER
 from releasegate.metadata.models import Metadata
 
 STATUSES = ("SUSPENDED", "EXPIRED", "EXPIRING", "UPCOMING", "INACTIVE", "ACTIVE")
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 @dataclass(frozen=True)
@@ -96,13 +91,10 @@ def license_conditions(
 
 
 def _metadata_condition(key: str, value: str) -> ColumnElement[bool]:
-    escaped = value.translate(_ASCII_LOWER)
-    for special in ("\\", "%", "_"):
-        escaped = escaped.replace(special, "\\" + special)
     return exists().where(
         Metadata.license_id == License.id,
         Metadata.key == key,
-        AsciiLower(Metadata.value).like(f"%{escaped}%", escape="\\"),
+        contains_ascii_insensitive(Metadata.value, value),
     )
 
 
@@ -127,26 +119,3 @@ def status_condition(status: str, now: datetime) -> ColumnElement[bool]:
         "INACTIVE": and_(not_suspended, unexpiring, ~recently_active),
     }
     return conditions[status]
-
-
-class AsciiLower(FunctionElement[str]):
-    """lower() of A–Z only, as "ASCII case-insensitive" requires on every database."""
-
-    type = String()
-    name = "ascii_lower"
-    inherit_cache = True
-
-
-@compiles(AsciiLower)
-def _lower_builtin(element: AsciiLower, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite's built-in lower() folds ASCII only.
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(AsciiLower, "postgresql")
-def _lower_postgresql(element: AsciiLower, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL's lower() follows the database locale and would fold non-ASCII letters too.
-    return (
-        f"translate({compiler.process(element.clauses, **kw)}, "
-        f"'{string.ascii_uppercase}', '{string.ascii_lowercase}')"
-    )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.branches.models import Branch
 from releasegate.kit.pagination import PageRequest
+from releasegate.kit.sql_text import contains_ascii_insensitive
 from releasegate.licenses.models import LicenseProduct
 from releasegate.metadata.models import Metadata
 from releasegate.products.models import Product
@@ -53,8 +54,7 @@ async def name_taken(
 def _conditions(team_id: uuid.UUID, search: str | None) -> list[ColumnElement[bool]]:
     conditions = [Product.team_id == team_id]
     if search:
-        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(func.lower(Product.name).like(f"%{escaped}%", escape="\\"))
+        conditions.append(contains_ascii_insensitive(Product.name, search))
     return conditions
 
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import string
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, String, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from releasegate.branches.models import Branch
 from releasegate.kit.clock import utcnow
 from releasegate.kit.pagination import PageRequest
+from releasegate.kit.sql_text import contains_ascii_insensitive
 from releasegate.licenses.models import License
 from releasegate.metadata.models import Metadata
 from releasegate.products import repository as products
@@ -225,7 +222,6 @@ _SORT_EXPRESSIONS: dict[SortColumn, Any] = {
     "latest": Release.latest,
 }
 DEFAULT_BRANCH: Literal["default"] = "default"
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 @dataclass(frozen=True)
@@ -238,31 +234,6 @@ class ReleaseFilter:
     search: str | None
 
 
-class AsciiLower(FunctionElement[str]):
-    """lower() that folds A-Z only, on every backend (versions may hold any character)."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(AsciiLower)
-def _ascii_lower_default(element: AsciiLower, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite's built-in lower() folds ASCII only.
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(AsciiLower, "postgresql")
-def _ascii_lower_postgresql(element: AsciiLower, compiler: SQLCompiler, **kw: Any) -> str:
-    # Under the "C" collation PostgreSQL's lower() folds ASCII only, whatever the database ctype.
-    return f'lower(({compiler.process(element.clauses, **kw)}) COLLATE "C")'
-
-
-def _contains(needle: str) -> str:
-    """A LIKE pattern matching `needle` literally (`%`, `_` and `\\` escaped) anywhere."""
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _conditions(team_id: uuid.UUID, where: ReleaseFilter) -> list[ColumnElement[bool]]:
     conditions = [Release.team_id == team_id, Release.product_id == where.product_id]
     if where.branch == DEFAULT_BRANCH:
@@ -272,8 +243,7 @@ def _conditions(team_id: uuid.UUID, where: ReleaseFilter) -> list[ColumnElement[
     if where.status is not None:
         conditions.append(Release.status == where.status)
     if where.search:
-        needle = _contains(where.search.translate(_ASCII_LOWER))
-        conditions.append(AsciiLower(Release.version).like(needle, escape="\\"))
+        conditions.append(contains_ascii_insensitive(Release.version, where.search))
     return conditions
 
 
