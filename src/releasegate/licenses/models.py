@@ -27,6 +27,8 @@ class License(IdMixin, TimestampMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("team_id", "key_lookup", name="uq_licenses_team_id_key_lookup"),
+        Index("ix_licenses_team_id_created_at", "team_id", "created_at", "id"),
+        Index("ix_licenses_team_id_updated_at", "team_id", "updated_at", "id"),
     )
 
 
@@ -67,6 +69,7 @@ class HardwareIdentifier(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("license_id", "hwid", name="uq_hardware_identifiers_license_id_hwid"),
         Index("ix_hardware_identifiers_license_id_last_seen_at", "license_id", "last_seen_at"),
+        Index("ix_hardware_identifiers_license_id_created_at", "license_id", "created_at"),
     )
 
 
@@ -86,4 +89,5 @@ class IpAddress(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("license_id", "ip", name="uq_ip_addresses_license_id_ip"),
         Index("ix_ip_addresses_license_id_last_seen_at", "license_id", "last_seen_at"),
+        Index("ix_ip_addresses_license_id_created_at", "license_id", "created_at"),
     )

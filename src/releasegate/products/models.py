@@ -19,4 +19,5 @@ class Product(IdMixin, TimestampMixin, Base):
         # Names are ASCII-only by pattern, so lower() is the ASCII case fold on both backends.
         Index("uq_products_team_id_name", "team_id", func.lower(name), unique=True),
         Index("ix_products_team_id_created_at", "team_id", "created_at"),
+        Index("ix_products_team_id_updated_at", "team_id", "updated_at"),
     )

@@ -54,6 +54,7 @@ class Release(IdMixin, TimestampMixin, Base):
             "status IN ('PUBLISHED', 'DRAFT', 'DEPRECATED', 'ARCHIVED')", name="status_known"
         ),
         Index("ix_releases_product_id_created_at", "product_id", "created_at"),
+        Index("ix_releases_product_id_updated_at", "product_id", "updated_at"),
         Index("ix_releases_product_id_version_sort_key", "product_id", "version_sort_key"),
         Index("ix_releases_branch_id", "branch_id"),
     )
