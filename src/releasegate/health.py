@@ -1,4 +1,4 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, and the Prometheus scrape endpoint."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from releasegate.kit.envelope import json_response
 from releasegate.kit.http import RuntimeDep
+from releasegate.kit.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from releasegate.kit.ratelimit import RedisLimiter
 
 router = APIRouter(tags=["health"])
@@ -40,3 +41,9 @@ async def readyz(runtime: RuntimeDep) -> Response:
             checks["redis"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
     return json_response(200 if ready else 503, checks, "Ready" if ready else "Not ready")
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus text format, no envelope (operations.md)."""
+    return Response(runtime.metrics.render(), 200, media_type=METRICS_CONTENT_TYPE)

@@ -17,6 +17,7 @@ from releasegate.kit.keyring import (
     load_or_create_key_file,
     parse_master_key,
 )
+from releasegate.kit.metrics import Metrics
 from releasegate.kit.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from releasegate.settings import Settings
 from releasegate.storage import Storage, open_storage
@@ -44,6 +45,7 @@ class Runtime:
     limiter: Limiter
     keyring: Keyring
     trusted_proxies: tuple[IPNetwork, ...]
+    metrics: Metrics = field(default_factory=Metrics)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:

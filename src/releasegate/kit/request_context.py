@@ -1,4 +1,4 @@
-"""Outermost ASGI layer: request ids, the access log, and a last-resort 500 envelope.
+"""Outermost ASGI layer: request ids, the access log, request metrics and a last-resort 500.
 
 Pure ASGI (no BaseHTTPMiddleware) so streamed request and response bodies pass untouched.
 """
@@ -15,6 +15,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from releasegate.kit.envelope import dumps, envelope
+from releasegate.kit.metrics import UNMATCHED_ROUTE, Metrics
 
 log = structlog.get_logger("releasegate.access")
 
@@ -85,17 +86,29 @@ class RequestContextMiddleware:
                 raise
             await _send_internal_error(send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             route: Any = scope.get("route")
+            template: str | None = getattr(route, "path", None)
             log.info(
                 "request",
                 method=scope.get("method"),
-                route=getattr(route, "path", None) or "<unmatched>",
+                route=template or UNMATCHED_ROUTE,
                 query=redacted_query(scope.get("query_string", b"")),
                 status=status,
-                durationMs=round((time.perf_counter() - started) * 1000, 1),
+                durationMs=round(seconds * 1000, 1),
                 teamId=scope.get("path_params", {}).get("teamId"),
             )
+            metrics = _metrics_for(scope)
+            if metrics is not None:
+                metrics.observe_request(scope.get("method"), template, status, seconds)
             structlog.contextvars.unbind_contextvars("requestId")
+
+
+def _metrics_for(scope: Scope) -> Metrics | None:
+    """The app's metrics (on its Runtime); None before start-up or outside a releasegate app."""
+    runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+    metrics = getattr(runtime, "metrics", None)
+    return metrics if isinstance(metrics, Metrics) else None
 
 
 async def _send_internal_error(send: Send) -> None:

@@ -68,7 +68,10 @@ async def create_release_endpoint(teamId: str, request: Request, runtime: Runtim
         CREATE_RELEASE,
         lambda file_id: release_file_key(team_id, release_id, file_id),
     )
-    return respond(201, await create_release(runtime, caller, form, release_id))
+    created = await create_release(runtime, caller, form, release_id)
+    if form.file is not None:
+        runtime.metrics.count_upload(form.file.size)
+    return respond(201, created)
 
 
 @router.put(
@@ -89,7 +92,10 @@ async def update_release_endpoint(
         UPDATE_RELEASE,
         lambda file_id: release_file_key(team_id, release_id, file_id),
     )
-    return respond(200, await update_release(runtime, caller, release_id, form))
+    updated = await update_release(runtime, caller, release_id, form)
+    if form.file is not None:
+        runtime.metrics.count_upload(form.file.size)
+    return respond(200, updated)
 
 
 def _list_filter(params: QueryParams) -> ReleaseFilter:

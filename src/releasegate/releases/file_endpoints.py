@@ -38,4 +38,5 @@ async def download_release_file_endpoint(
         request.headers.get("range"),
         request.headers.get("if-range"),
     )
-    return StreamingResponse(download.chunks, download.status, download.headers)
+    chunks = runtime.metrics.counted_download("raw", download.chunks)
+    return StreamingResponse(chunks, download.status, download.headers)
