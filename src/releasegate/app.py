@@ -17,6 +17,7 @@ from releasegate import __version__
 from releasegate.audit.endpoints import router as audit_router
 from releasegate.branches.endpoints import router as branches_router
 from releasegate.health import router as health_router
+from releasegate.jobs import JobRunner
 from releasegate.kit.envelope import error_response, json_response
 from releasegate.kit.errors import ApiError
 from releasegate.kit.logging import configure_logging
@@ -69,9 +70,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         app.state.runtime = runtime or build_runtime(settings)
+        jobs = JobRunner(app.state.runtime) if app.state.runtime.settings.run_jobs else None
+        if jobs is not None:
+            jobs.start()
         try:
             yield
         finally:
+            if jobs is not None:
+                await jobs.stop()
             if owned:
                 await app.state.runtime.close()
 
