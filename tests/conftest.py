@@ -17,7 +17,7 @@ from releasegate.settings import Settings
 from releasegate.teams.service import create_team
 from tests.fixtures.api import Api, TeamCredentials
 
-pytest_plugins = ["tests.fixtures.profiles"]
+pytest_plugins = ["tests.fixtures.profiles", "tests.fixtures.state"]
 
 
 @pytest.fixture(scope="session")

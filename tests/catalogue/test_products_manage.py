@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from releasegate.audit.models import AuditLog
 from releasegate.branches.models import Branch
@@ -21,10 +21,8 @@ from releasegate.metadata.models import Metadata
 from releasegate.products.models import Product
 from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
 from releasegate.runtime import Runtime
-from releasegate.storage.backend import ObjectNotFound
-from releasegate.storage.journal import StorageJournal
-from releasegate.teams.models import TeamStorageUsage
 from tests.fixtures.api import Api, TeamCredentials
+from tests.fixtures.state import count, is_stored, journal, used_bytes
 
 NAME_TAKEN = "A product with this name already exists"
 HAS_RELEASES = "Product has releases and cannot be deleted"
@@ -154,34 +152,6 @@ async def audits(runtime: Runtime, action: str) -> list[AuditLog]:
 async def all_audit_actions(runtime: Runtime) -> list[str]:
     async with runtime.database.read() as session:
         return sorted(await session.scalars(select(AuditLog.action)))
-
-
-async def count(runtime: Runtime, model: Any, *conditions: Any) -> int:
-    async with runtime.database.read() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)))
-
-
-async def used_bytes(runtime: Runtime, team: TeamCredentials) -> int:
-    async with runtime.database.read() as session:
-        used = await session.scalar(
-            select(TeamStorageUsage.used_bytes).where(
-                TeamStorageUsage.team_id == uuid.UUID(team.team_id)
-            )
-        )
-    return int(used or 0)
-
-
-async def journal(runtime: Runtime) -> list[tuple[str, str]]:
-    async with runtime.database.read() as session:
-        return sorted((row.key, row.kind) for row in await session.scalars(select(StorageJournal)))
-
-
-async def is_stored(runtime: Runtime, key: str) -> bool:
-    try:
-        await runtime.storage.head(key)
-    except ObjectNotFound:
-        return False
-    return True
 
 
 def update_body(**changes: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from releasegate.audit.models import AuditLog
 from releasegate.licenses.models import License
@@ -19,10 +19,8 @@ from releasegate.metadata.models import Metadata
 from releasegate.releases import repository as release_repo
 from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
 from releasegate.runtime import Runtime
-from releasegate.storage.backend import ObjectNotFound
-from releasegate.storage.journal import StorageJournal
-from releasegate.teams.models import TeamStorageUsage
 from tests.fixtures.api import Api, TeamCredentials
+from tests.fixtures.state import count, is_stored, journal, used_bytes
 
 CONTENT = b"release bytes"
 PARALLEL = 20
@@ -122,34 +120,6 @@ async def audits(runtime: Runtime, action: str) -> list[AuditLog]:
             select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.created_at)
         )
         return list(rows)
-
-
-async def count(runtime: Runtime, model: Any, *conditions: Any) -> int:
-    async with runtime.database.read() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)))
-
-
-async def used_bytes(runtime: Runtime, team: TeamCredentials) -> int:
-    async with runtime.database.read() as session:
-        used = await session.scalar(
-            select(TeamStorageUsage.used_bytes).where(
-                TeamStorageUsage.team_id == uuid.UUID(team.team_id)
-            )
-        )
-    return int(used or 0)
-
-
-async def journal(runtime: Runtime) -> list[tuple[str, str]]:
-    async with runtime.database.read() as session:
-        return sorted((row.key, row.kind) for row in await session.scalars(select(StorageJournal)))
-
-
-async def is_stored(runtime: Runtime, key: str) -> bool:
-    try:
-        await runtime.storage.head(key)
-    except ObjectNotFound:
-        return False
-    return True
 
 
 async def latest_flags(runtime: Runtime, *release_ids: str) -> list[bool]:

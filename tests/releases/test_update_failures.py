@@ -16,9 +16,7 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -33,6 +31,7 @@ from releasegate.teams.models import TeamStorageUsage
 from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
 from tests.fixtures.api import Api, jar_bytes
 from tests.fixtures.multipart import BOUNDARY, content_type, data_part, file_part
+from tests.fixtures.state import StorageProbe
 
 MIB = 1024 * 1024
 OLD_CONTENT = b"old release bytes\n" * 64
@@ -59,46 +58,6 @@ class Snapshot:
     audit_rows: int
     objects: list[str]
     pending_uploads: list[str]
-
-
-class StorageProbe:
-    """Looks at the storage backend directly: local files (`.part-` temporaries included) or S3
-    objects, and on S3 the multipart uploads that were started and neither completed nor
-    aborted."""
-
-    def __init__(self, runtime: Runtime, s3: Any | None) -> None:
-        self.runtime = runtime
-        self._s3 = s3
-
-    async def objects(self, prefix: str) -> list[str]:
-        url = self.runtime.settings.resolved_storage_url
-        if url.startswith("file://"):
-            root = Path(url.removeprefix("file://"))
-            base = root / prefix
-            if not base.exists():
-                return []
-            return sorted(str(path.relative_to(root)) for path in base.rglob("*") if path.is_file())
-        return sorted([key async for key, _ in self.runtime.storage.list(prefix)])
-
-    async def pending_uploads(self) -> list[str]:
-        if self._s3 is None:
-            return []
-        bucket_prefix = urlparse(self.runtime.settings.resolved_storage_url).path.strip("/")
-        client = self._s3.client()
-        listed = await asyncio.to_thread(
-            client.list_multipart_uploads,
-            Bucket=self._s3.bucket,
-            Prefix=f"{bucket_prefix}/releases/",
-        )
-        return sorted(upload["Key"] for upload in listed.get("Uploads", []))
-
-
-@pytest.fixture
-def probe(request: pytest.FixtureRequest, runtime: Runtime) -> StorageProbe:
-    s3 = None
-    if runtime.settings.resolved_storage_url.startswith("s3://"):
-        s3 = request.getfixturevalue("production_services").s3
-    return StorageProbe(runtime, s3)
 
 
 async def read_object(runtime: Runtime, key: str) -> bytes:

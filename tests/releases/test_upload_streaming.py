@@ -16,9 +16,8 @@ import json
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -28,6 +27,7 @@ from releasegate.runtime import Runtime
 from releasegate.storage.journal import StorageJournal
 from tests.fixtures.api import Api
 from tests.fixtures.multipart import BOUNDARY, Part, content_type, data_part, encode, file_part
+from tests.fixtures.state import StorageProbe
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -78,46 +78,6 @@ def assert_error(response: httpx.Response, status: int, details: str, data: obje
     assert payload["result"]["details"] == details
     assert payload["result"]["valid"] is False
     assert payload["data"] == data
-
-
-class StorageProbe:
-    """Looks at the storage backend directly: local files (`.part-` temporaries included) or S3
-    objects, and on S3 the multipart uploads that were started and neither completed nor
-    aborted."""
-
-    def __init__(self, runtime: Runtime, s3: Any | None) -> None:
-        self.runtime = runtime
-        self._s3 = s3
-
-    async def objects(self, prefix: str = "releases/") -> list[str]:
-        url = self.runtime.settings.resolved_storage_url
-        if url.startswith("file://"):
-            root = Path(url.removeprefix("file://"))
-            base = root / prefix
-            if not base.exists():
-                return []
-            return sorted(str(path.relative_to(root)) for path in base.rglob("*") if path.is_file())
-        return sorted([key async for key, _ in self.runtime.storage.list(prefix)])
-
-    async def pending_uploads(self) -> list[str]:
-        if self._s3 is None:
-            return []
-        bucket_prefix = urlparse(self.runtime.settings.resolved_storage_url).path.strip("/")
-        client = self._s3.client()
-        listed = await asyncio.to_thread(
-            client.list_multipart_uploads,
-            Bucket=self._s3.bucket,
-            Prefix=f"{bucket_prefix}/releases/",
-        )
-        return sorted(upload["Key"] for upload in listed.get("Uploads", []))
-
-
-@pytest.fixture
-def probe(request: pytest.FixtureRequest, runtime: Runtime) -> StorageProbe:
-    s3 = None
-    if runtime.settings.resolved_storage_url.startswith("s3://"):
-        s3 = request.getfixturevalue("production_services").s3
-    return StorageProbe(runtime, s3)
 
 
 async def journal_keys(runtime: Runtime) -> list[str]:
