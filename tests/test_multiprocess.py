@@ -2,7 +2,8 @@
 
 Concurrent requests split across both processes must still see one database, one catalogue
 lock and one rate-limit store: one winner among parallel creates of a version, one latest
-release after parallel set-latest calls, and one dev.read budget per API key.
+release after parallel set-latest calls, one dev.read budget per API key, and one replay guard:
+a classloader session key spent on one process is refused by the other.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from releasegate.kit.session_key import load_public_key, make_session_key
 from tests.fixtures.api import Api, TeamCredentials
 from tests.fixtures.services import ProductionServices, free_ports, stop_process
 
@@ -41,6 +43,7 @@ class Cluster:
     urls: tuple[str, str]
     env: dict[str, str]
     team: TeamCredentials
+    public_key: str
 
 
 def releasegate(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -121,7 +124,7 @@ def cluster(
             logs.append(log)
         for url, process, log in zip(urls, processes, logs, strict=True):
             wait_until_healthy(url, process, log)
-        yield Cluster(urls=(urls[0], urls[1]), env=env, team=team)
+        yield Cluster(urls=(urls[0], urls[1]), env=env, team=team, public_key=created["publicKey"])
     finally:
         for process in processes:
             stop_process(process)
@@ -207,3 +210,21 @@ async def test_two_servers_share_database_locks_and_rate_limits(
             r.text for r in responses
         ]
         assert all(details(r) == "Too many requests" for r in responses if r.status_code == 429)
+
+        # (4) One replay guard: a session key spent on the first server is refused by the second.
+        license_key = (await apis[0].create_license([product_id]))["licenseKey"]
+        _, session_key = make_session_key(load_public_key(cluster.public_key))
+        params = {
+            "licenseKey": license_key,
+            "productId": product_id,
+            "sessionKey": session_key,
+            "hardwareIdentifier": "multiprocess-device-1",
+        }
+        path = f"/api/v1/client/teams/{cluster.team.team_id}/verification/classloader"
+        served = await first.get(path, params=params)
+        assert served.status_code == 200, served.text
+        assert served.headers["content-type"] == "application/octet-stream"
+        replayed = await second.get(path, params=params)
+        assert replayed.status_code == 429, replayed.text
+        assert replayed.json()["result"]["code"] == "RATE_LIMIT"
+        assert replayed.json()["result"]["details"] == "Rate limited"

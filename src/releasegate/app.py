@@ -16,6 +16,8 @@ from starlette.routing import Match
 from releasegate import __version__
 from releasegate.audit.endpoints import router as audit_router
 from releasegate.branches.endpoints import router as branches_router
+from releasegate.client.endpoints import router as client_router
+from releasegate.client.responses import CLIENT_PATH_PREFIX, RequestStatus, client_response
 from releasegate.health import router as health_router
 from releasegate.jobs import JobRunner
 from releasegate.kit.envelope import error_response, json_response
@@ -50,11 +52,26 @@ def _allowed_methods(request: Request) -> str:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if request.url.path.startswith(CLIENT_PATH_PREFIX):
+        return _client_http_error(request, exc)
     if exc.status_code == 405:
         return json_response(405, None, "Method not allowed", {"Allow": _allowed_methods(request)})
     if exc.status_code == 404:
         return json_response(404, None, "Not found")
     return json_response(exc.status_code, None, str(exc.detail))
+
+
+def _client_http_error(request: Request, exc: HTTPException) -> Response:
+    """Unknown client paths and methods still answer the client envelope, with a code."""
+    if exc.status_code == 405:
+        return client_response(
+            405,
+            RequestStatus.BAD_REQUEST,
+            "Method not allowed",
+            headers={"Allow": _allowed_methods(request)},
+        )
+    details = "Not found" if exc.status_code == 404 else str(exc.detail)
+    return client_response(exc.status_code, RequestStatus.BAD_REQUEST, details)
 
 
 async def _validation_error(_request: Request, _exc: Exception) -> Response:
@@ -101,6 +118,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         branches_router,
         licenses_router,
         audit_router,
+        client_router,
     ):
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware)

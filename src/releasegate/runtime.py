@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,10 @@ class Runtime:
     keyring: Keyring
     trusted_proxies: tuple[IPNetwork, ...]
     metrics: Metrics = field(default_factory=Metrics)
+    # "<teamId>:<license lookup>" of RELEASEGATE_TRUSTED_LICENSE_KEYS × _TEAM_IDS (§3.5).
+    trusted_license_lookups: frozenset[str] = frozenset()
+    # Tests inject fixed classloader frame IVs (client-api.md §8.4); None means random.
+    frame_iv_source: Callable[[int], bytes] | None = None
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -79,4 +83,14 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=limiter,
         keyring=keyring,
         trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+        trusted_license_lookups=trusted_license_lookups(settings, keyring),
+    )
+
+
+def trusted_license_lookups(settings: Settings, keyring: Keyring) -> frozenset[str]:
+    """Hash the trusted keys per trusted team at start-up; the plaintext is not kept."""
+    keys = [key.strip() for key in settings.trusted_license_keys.split(",") if key.strip()]
+    teams = [team.strip().lower() for team in settings.trusted_team_ids.split(",") if team.strip()]
+    return frozenset(
+        f"{team}:{keyring.license_lookup(key, team)}" for team in teams for key in keys
     )

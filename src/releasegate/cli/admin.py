@@ -18,6 +18,7 @@ from releasegate.cli.main import (
     with_runtime,
 )
 from releasegate.customers.service import create_customer, list_customers
+from releasegate.kit.rsa_keys import public_key_base64
 from releasegate.kit.validation import parse_rfc3339
 from releasegate.runtime import Runtime
 from releasegate.teams import service as teams
@@ -53,6 +54,36 @@ def team_create(
     typer.echo(f"API key:  {created.api_key}   (shown once; store it now)")
     typer.echo("public key:")
     typer.echo(created.public_key)
+
+
+@team_app.command("rotate-keys")
+def team_rotate_keys(
+    team: Annotated[str, typer.Option("--team", help="Team id")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: clients embedding the old key stop working")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Replace the team's RSA key pair at once; there is no overlap period."""
+    team_id = team_id_option(team)
+    if not yes:
+        fail(
+            "rotating the key pair makes every shipped client that embeds the old public key "
+            "stop working at once; re-run with --yes to rotate"
+        )
+    public_pem = with_runtime(lambda runtime: teams.replace_key_pair(runtime, team_id))
+    if as_json:
+        emit_json(
+            {
+                "teamId": str(team_id),
+                "publicKey": public_pem,
+                "publicKeyBase64": public_key_base64(public_pem),
+            }
+        )
+        return
+    typer.echo("Key pair rotated. Clients embedding the old public key no longer work.")
+    typer.echo("new public key:")
+    typer.echo(public_pem)
 
 
 def _show(values: dict[str, object], as_json: bool) -> None:

@@ -3,6 +3,7 @@
 from releasegate.apikeys.models import ApiKey
 from releasegate.audit.models import AuditLog
 from releasegate.branches.models import Branch
+from releasegate.client.models import RequestLog
 from releasegate.customers.models import Customer
 from releasegate.db.base import Base
 from releasegate.licenses.models import (
@@ -34,6 +35,7 @@ __all__ = [
     "Release",
     "ReleaseFile",
     "ReleaseLicense",
+    "RequestLog",
     "StorageJournal",
     "Team",
     "TeamKeyPair",

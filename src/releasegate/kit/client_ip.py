@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 
+import pycountry
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -61,3 +63,21 @@ def resolve_client_ip(
         if address is not None:
             return str(address)
     return str(peer_address)
+
+
+def resolve_country(
+    peer: str | None, header_value: str | None, proxies: Sequence[IPNetwork]
+) -> str | None:
+    """ISO 3166-1 alpha-3 from a trusted proxy's country header; None when unknown (§4 step 6).
+
+    `XX`, `T1` (Cloudflare's unknown and Tor markers) and anything not a real alpha-2 code are
+    unknown.
+    """
+    peer_address = _parse(peer or "")
+    if header_value is None or peer_address is None or not _trusted(peer_address, proxies):
+        return None
+    code = header_value.strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return None
+    country = pycountry.countries.get(alpha_2=code)
+    return None if country is None else str(country.alpha_3)

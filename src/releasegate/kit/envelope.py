@@ -16,11 +16,13 @@ def dumps(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def envelope(data: object, details: str, *, valid: bool) -> dict[str, object]:
-    return {
-        "data": data,
-        "result": {"details": details, "timestamp": iso(utcnow()), "valid": valid},
-    }
+def envelope(
+    data: object, details: str, *, valid: bool, extra: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """`extra` adds result members: the client API's `code` and `challengeResponse`."""
+    result: dict[str, object] = {"details": details, "timestamp": iso(utcnow()), "valid": valid}
+    result.update(extra or {})
+    return {"data": data, "result": result}
 
 
 def json_response(

@@ -14,21 +14,36 @@ from releasegate.kit.validation import Object, validate
 JSON_BODY_LIMIT = MIB
 
 
-async def read_json(request: Request, limit: int = JSON_BODY_LIMIT) -> object:
-    """J1–J2: at most `limit` bytes (checked while reading), strictly parsed JSON."""
+class BodyTooLarge(Exception):
+    """The body exceeded its limit (declared or while reading)."""
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """At most `limit` bytes, checked against Content-Length and again while reading.
+
+    Raises BodyTooLarge, or ClientDisconnect when the client went away mid-body.
+    """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "Request body too large", close_connection=True)
+        raise BodyTooLarge
     raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise BodyTooLarge
+    return bytes(raw)
+
+
+async def read_json(request: Request, limit: int = JSON_BODY_LIMIT) -> object:
+    """J1–J2: at most `limit` bytes (checked while reading), strictly parsed JSON."""
     try:
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > limit:
-                raise ApiError(413, "Request body too large", close_connection=True)
+        raw = await read_limited(request, limit)
+    except BodyTooLarge:
+        raise ApiError(413, "Request body too large", close_connection=True) from None
     except ClientDisconnect:
         raise ApiError(400, "Invalid JSON body") from None
     try:
-        return parse_strict_json(bytes(raw))
+        return parse_strict_json(raw)
     except InvalidJSON:
         raise ApiError(400, "Invalid JSON body") from None
 

@@ -84,7 +84,7 @@ class RequestContextMiddleware:
             log.error("unhandled_exception", error=type(exc).__name__, exc_info=True)
             if response_started:
                 raise
-            await _send_internal_error(send_with_id)
+            await _send_internal_error(send_with_id, str(scope.get("path", "")))
         finally:
             seconds = time.perf_counter() - started
             route: Any = scope.get("route")
@@ -111,8 +111,10 @@ def _metrics_for(scope: Scope) -> Metrics | None:
     return metrics if isinstance(metrics, Metrics) else None
 
 
-async def _send_internal_error(send: Send) -> None:
-    body = dumps(envelope(None, "Internal server error", valid=False))
+async def _send_internal_error(send: Send, path: str) -> None:
+    # Client API responses always carry `code` (client-api.md §1).
+    extra = {"code": "INTERNAL_SERVER_ERROR"} if path.startswith("/api/v1/client/") else None
+    body = dumps(envelope(None, "Internal server error", valid=False, extra=extra))
     await send(
         {
             "type": "http.response.start",

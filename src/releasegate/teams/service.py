@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.apikeys import repository as apikeys
@@ -16,7 +17,7 @@ from releasegate.audit import service as audit
 from releasegate.audit.service import CLI_ACTOR
 from releasegate.kit.clock import iso_or_none, utcnow
 from releasegate.kit.errors import ApiError
-from releasegate.kit.rsa_keys import generate_key_pair, public_key_base64
+from releasegate.kit.rsa_keys import KeyPairPem, generate_key_pair, public_key_base64
 from releasegate.runtime import Runtime
 from releasegate.teams.models import Team, TeamKeyPair, TeamStorageUsage
 
@@ -206,6 +207,43 @@ async def update_team_fields(
                 response_body=result,
             )
         return team_fields_json(team, fields, runtime.settings.max_file_size_mb)
+
+
+async def replace_key_pair(
+    runtime: Runtime, team_id: uuid.UUID, pair: KeyPairPem | None = None
+) -> str:
+    """Replace the team's RSA key pair at once (no overlap period) and return the new public PEM.
+
+    `pair` defaults to a fresh RSA-2048 pair. The private key is stored encrypted as in
+    `create_team`; the audit row records only the new public key.
+    """
+    new_pair = pair if pair is not None else generate_key_pair()
+    async with runtime.database.write() as session:
+        await _live_team(session, team_id)
+        stored = await session.scalar(select(TeamKeyPair).where(TeamKeyPair.team_id == team_id))
+        if stored is None:
+            raise LookupError(f"team {team_id} has no key pair")
+        stored.public_key = new_pair.public_pem
+        stored.private_key_ciphertext = runtime.keyring.encrypt(
+            new_pair.private_pem.encode(), private_key_aad(team_id)
+        )
+        stored.updated_at = utcnow()
+        await session.flush()
+        public = {
+            "publicKey": new_pair.public_pem,
+            "publicKeyBase64": public_key_base64(new_pair.public_pem),
+        }
+        await audit.record(
+            session,
+            team_id=team_id,
+            actor=CLI_ACTOR,
+            action="ROTATE_TEAM_KEY_PAIR",
+            target_type="TEAM",
+            target_id=team_id,
+            request_body=None,
+            response_body=public,
+        )
+    return new_pair.public_pem
 
 
 async def team_exists(runtime: Runtime, team_id: uuid.UUID) -> bool:
