@@ -80,7 +80,7 @@ def test_readme_worked_example(server: tuple[int, dict[str, str]], tmp_path: Pat
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count('"details":"Release updated"') == 2
-    final = json.loads(result.stdout[result.stdout.rindex('{"data"') :])
+    final, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.rindex('{"data"') :])
     assert final["result"]["details"] == "Release updated"
     release = final["data"]
     assert release["version"] == "1.1.0"
@@ -88,3 +88,6 @@ def test_readme_worked_example(server: tuple[int, dict[str, str]], tmp_path: Pat
     assert release["latest"] is True
     assert release["file"]["size"] == len(b"hello again\n")
     assert release["metadata"][0]["key"] == "channel"
+    # The licensed download through `releasegate fetch` got the replaced file back.
+    assert (tmp_path / "downloaded.txt").read_bytes() == b"hello again\n"
+    assert result.stdout.endswith("hello again\n")
