@@ -50,6 +50,8 @@ class Runtime:
     trusted_license_lookups: frozenset[str] = frozenset()
     # Tests inject fixed classloader frame IVs (client-api.md §8.4); None means random.
     frame_iv_source: Callable[[int], bytes] | None = None
+    # Set after a commit that created webhook events, so the local delivery job looks at once.
+    webhook_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:

@@ -80,6 +80,15 @@ class Settings(BaseSettings):
     upload_idle_timeout: float = 60.0
     run_jobs: bool = True  # `serve --no-jobs` sets RELEASEGATE_RUN_JOBS=false
 
+    webhook_timeout: float = Field(default=5.0, gt=0)
+    webhook_max_attempts: int = Field(default=5, ge=1)
+    webhook_retry_base_seconds: float = Field(default=60.0, ge=0.1)
+    webhook_retry_jitter: float = Field(default=0.1, ge=0)
+    webhook_poll_interval: float = Field(default=1.0, gt=0)
+    webhook_allow_http: bool = False
+    webhook_allow_private_targets: bool = False
+    webhook_user_agent: str = "Lukittu-Webhook/1.0"
+
     rate_limit_releases_create: str = RATE_LIMIT_DEFAULTS["releases.create"]
     rate_limit_releases_update: str = RATE_LIMIT_DEFAULTS["releases.update"]
     rate_limit_dev_write: str = RATE_LIMIT_DEFAULTS["dev.write"]

@@ -18,6 +18,7 @@ from releasegate.products.models import Product
 from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
 from releasegate.storage.journal import StorageJournal
 from releasegate.teams.models import Team, TeamKeyPair, TeamStorageUsage
+from releasegate.webhooks.models import Webhook, WebhookEvent
 
 __all__ = [
     "ApiKey",
@@ -40,4 +41,6 @@ __all__ = [
     "Team",
     "TeamKeyPair",
     "TeamStorageUsage",
+    "Webhook",
+    "WebhookEvent",
 ]
