@@ -17,13 +17,15 @@ from releasegate.apikeys.auth import Caller
 from releasegate.audit import service as audit
 from releasegate.branches import repository as repo
 from releasegate.branches.models import Branch
-from releasegate.branches.views import branch_with_count_json
+from releasegate.branches.views import branch_json, branch_with_count_json
 from releasegate.kit.clock import utcnow
 from releasegate.kit.envelope import envelope
 from releasegate.kit.errors import ApiError
 from releasegate.kit.pagination import PageRequest, split_page
 from releasegate.products import repository as products
 from releasegate.runtime import Runtime
+from releasegate.webhooks.models import EventType
+from releasegate.webhooks.outbox import emit
 
 NAME_TAKEN = "A branch with this name already exists for this product"
 HAS_RELEASES = "Branch has releases and cannot be deleted"
@@ -93,6 +95,7 @@ async def create_branch(
                 request_body=data,
                 response_body=body,
             )
+            await emit(session, runtime, team.id, EventType.BRANCH_CREATED, branch_json(branch))
     except IntegrityError as exc:
         if _name_conflict(exc):
             raise ApiError(409, NAME_TAKEN) from None
@@ -120,6 +123,7 @@ async def update_branch(
     try:
         async with runtime.database.write() as session:
             branch = await _locked_branch(session, team.id, branch_id)
+            previous_name = branch.name
             renamed = branch.name != data["name"]
             if renamed:
                 if await repo.name_taken(
@@ -142,6 +146,8 @@ async def update_branch(
                     request_body=data,
                     response_body=body,
                 )
+                payload = {**branch_json(branch), "previousName": previous_name}
+                await emit(session, runtime, team.id, EventType.BRANCH_UPDATED, payload)
     except IntegrityError as exc:
         if _name_conflict(exc):
             raise ApiError(409, NAME_TAKEN) from None
@@ -160,6 +166,7 @@ async def delete_branch(
             if await _release_count(session, branch):
                 raise ApiError(409, HAS_RELEASES)
             body = envelope(branch_with_count_json(branch, 0), "Branch deleted", valid=True)
+            payload = branch_json(branch)
             await repo.delete_branch(session, team.id, branch.id)
             await audit.record(
                 session,
@@ -171,6 +178,7 @@ async def delete_branch(
                 request_body=None,
                 response_body=body,
             )
+            await emit(session, runtime, team.id, EventType.BRANCH_DELETED, payload)
     except IntegrityError as exc:
         if _release_reference(exc):
             raise ApiError(409, HAS_RELEASES) from None

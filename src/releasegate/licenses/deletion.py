@@ -9,8 +9,10 @@ from releasegate.audit import service as audit
 from releasegate.kit.envelope import envelope
 from releasegate.kit.errors import ApiError
 from releasegate.licenses import repository as repo
+from releasegate.licenses.events import emit_license_event
 from releasegate.licenses.service import find_license, license_json
 from releasegate.runtime import Runtime
+from releasegate.webhooks.models import EventType
 
 LAST_ALLOWED = "License is the last allowed license of one or more releases"
 
@@ -56,4 +58,5 @@ async def delete_license(
             request_body=None,
             response_body=body,
         )
+        await emit_license_event(session, runtime, team.id, EventType.LICENSE_DELETED, body)
     return body

@@ -18,12 +18,14 @@ from releasegate.kit.keyring import Keyring
 from releasegate.kit.pagination import PageRequest, split_page
 from releasegate.kit.validation import parse_rfc3339
 from releasegate.licenses import repository as repo
+from releasegate.licenses.events import emit_license_event
 from releasegate.licenses.keys import ciphertext_aad, generate_license_key, key_hint
 from releasegate.licenses.list_filters import LicenseFilters, license_conditions
 from releasegate.licenses.models import License
 from releasegate.licenses.views import license_objects
 from releasegate.metadata.service import replace_metadata
 from releasegate.runtime import Runtime
+from releasegate.webhooks.models import EventType
 
 KEY_EXISTS = "License key already exists"
 
@@ -132,6 +134,7 @@ async def create_license(
                 request_body=data,
                 response_body=body,
             )
+            await emit_license_event(session, runtime, team.id, EventType.LICENSE_CREATED, body)
     except IntegrityError as exc:
         if _is_key_conflict(exc):
             raise ApiError(400, KEY_EXISTS) from None
@@ -187,6 +190,7 @@ async def update_license(
                 request_body=data,
                 response_body=body,
             )
+            await emit_license_event(session, runtime, team.id, EventType.LICENSE_UPDATED, body)
     except IntegrityError as exc:
         if _is_key_conflict(exc):
             raise ApiError(400, KEY_EXISTS) from None

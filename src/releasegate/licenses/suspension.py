@@ -10,8 +10,10 @@ from releasegate.kit.clock import utcnow
 from releasegate.kit.envelope import envelope
 from releasegate.kit.errors import ApiError
 from releasegate.licenses import repository as repo
+from releasegate.licenses.events import emit_license_event
 from releasegate.licenses.service import license_json
 from releasegate.runtime import Runtime
+from releasegate.webhooks.models import EventType
 
 
 async def set_suspended(
@@ -47,4 +49,5 @@ async def set_suspended(
                 request_body=None,
                 response_body=body,
             )
+            await emit_license_event(session, runtime, team.id, EventType.LICENSE_UPDATED, body)
     return body

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from releasegate.apikeys.auth import Caller
 from releasegate.audit import service as audit
+from releasegate.branches.events import branch_payloads_of_product
 from releasegate.kit.clock import utcnow
 from releasegate.kit.envelope import envelope
 from releasegate.kit.errors import ApiError
@@ -19,11 +20,14 @@ from releasegate.products import repository as repo
 from releasegate.products.models import Product
 from releasegate.products.views import product_with_metadata_json
 from releasegate.releases import repository as releases
+from releasegate.releases.events import release_payloads_of_product
 from releasegate.releases.service import delete_unreferenced
 from releasegate.runtime import Runtime
 from releasegate.storage.journal import JournalKind, StorageJournal
 from releasegate.teams import storage_usage
 from releasegate.teams.models import Team
+from releasegate.webhooks.models import EventType
+from releasegate.webhooks.outbox import emit
 
 NAME_TAKEN = "A product with this name already exists"
 
@@ -52,9 +56,8 @@ async def create_product(
             await session.flush()
             await replace_metadata(session, team.id, "product_id", product.id, data["metadata"])
             metadata = (await load_metadata(session, "product_id", [product.id]))[product.id]
-            body = envelope(
-                product_with_metadata_json(product, metadata), "Product created", valid=True
-            )
+            product_object = product_with_metadata_json(product, metadata)
+            body = envelope(product_object, "Product created", valid=True)
             await audit.record(
                 session,
                 team_id=team.id,
@@ -65,6 +68,7 @@ async def create_product(
                 request_body=data,
                 response_body=body,
             )
+            await emit(session, runtime, team.id, EventType.PRODUCT_CREATED, product_object)
     except IntegrityError as exc:
         raise _name_conflict(exc) or exc from None
     return body
@@ -128,9 +132,8 @@ async def update_product(
             await session.flush()
             await replace_metadata(session, team.id, "product_id", product.id, data["metadata"])
             metadata = (await load_metadata(session, "product_id", [product.id]))[product.id]
-            body = envelope(
-                product_with_metadata_json(product, metadata), "Product updated", valid=True
-            )
+            product_object = product_with_metadata_json(product, metadata)
+            body = envelope(product_object, "Product updated", valid=True)
             await audit.record(
                 session,
                 team_id=team.id,
@@ -141,6 +144,7 @@ async def update_product(
                 request_body=data,
                 response_body=body,
             )
+            await emit(session, runtime, team.id, EventType.PRODUCT_UPDATED, product_object)
     except IntegrityError as exc:
         raise _name_conflict(exc) or exc from None
     return body
@@ -165,6 +169,9 @@ async def delete_product(
             raise ApiError(409, "Product has releases and cannot be deleted")
         metadata = (await load_metadata(session, "product_id", [product.id]))[product.id]
         before = product_with_metadata_json(product, metadata)
+        # Payloads show what is about to go; no RELEASE_LATEST_CHANGED in a cascade (§2).
+        deleted_releases = await release_payloads_of_product(session, team.id, product_id)
+        deleted_branches = await branch_payloads_of_product(session, team.id, product_id)
         release_ids, files = await releases.delete_releases_of_product(session, team.id, product_id)
         session.add_all(
             StorageJournal(key=file.key, team_id=team.id, kind=JournalKind.PENDING_DELETE)
@@ -191,6 +198,11 @@ async def delete_product(
             request_body=None,
             response_body=body,
         )
+        for payload in deleted_releases:
+            await emit(session, runtime, team.id, EventType.RELEASE_DELETED, payload)
+        for payload in deleted_branches:
+            await emit(session, runtime, team.id, EventType.BRANCH_DELETED, payload)
+        await emit(session, runtime, team.id, EventType.PRODUCT_DELETED, before)
     for file in files:
         await delete_unreferenced(runtime, file.key)
     return body

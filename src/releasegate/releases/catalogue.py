@@ -20,12 +20,14 @@ from releasegate.kit.envelope import envelope
 from releasegate.kit.errors import ApiError
 from releasegate.kit.pagination import PageRequest, split_page
 from releasegate.releases import repository as repo
+from releasegate.releases.events import LatestWatch, emit_release_event
 from releasegate.releases.models import Release, ReleaseStatus
 from releasegate.releases.service import conflict_from, delete_unreferenced
 from releasegate.releases.views import load_release_view, load_release_views
 from releasegate.runtime import Runtime
 from releasegate.storage.journal import JournalKind, StorageJournal
 from releasegate.teams import storage_usage
+from releasegate.webhooks.models import EventType
 
 T = TypeVar("T")
 RELEASE_NOT_FOUND = "Release not found"
@@ -116,7 +118,10 @@ async def delete_release(
     team = caller.team
 
     async def commit(session: AsyncSession) -> tuple[dict[str, object], str | None]:
-        await _lock_release(session, team.id, release_id)
+        release = await _lock_release(session, team.id, release_id)
+        watch = await LatestWatch.start(
+            session, runtime, team.id, [(release.product_id, release.branch_id)]
+        )
         view = await load_release_view(session, team.id, release_id)
         assert view is not None
         body = envelope(view.to_json(), "Release deleted", valid=True)
@@ -138,6 +143,8 @@ async def delete_release(
             request_body=None,
             response_body=body,
         )
+        await emit_release_event(session, runtime, team.id, EventType.RELEASE_DELETED, body)
+        await watch.emit_changes()
         return body, removed_key
 
     body, removed_key = await _with_locked_release(runtime, commit)
@@ -157,6 +164,9 @@ async def set_latest(runtime: Runtime, caller: Caller, release_id: uuid.UUID) ->
         if await repo.has_allowed_licenses(session, release.id):
             raise ApiError(400, "Cannot set as latest release when it has license restrictions")
         changed = not release.latest
+        watch = await LatestWatch.start(
+            session, runtime, team.id, [(release.product_id, release.branch_id)] if changed else []
+        )
         if changed:
             await repo.demote_latest(session, release.product_id, release.branch_id)
             release.latest = True
@@ -176,6 +186,7 @@ async def set_latest(runtime: Runtime, caller: Caller, release_id: uuid.UUID) ->
                 request_body=None,
                 response_body=body,
             )
+            await watch.emit_changes()
         return body
 
     return await _with_locked_release(runtime, commit)

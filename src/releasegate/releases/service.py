@@ -24,6 +24,7 @@ from releasegate.kit.errors import ApiError
 from releasegate.kit.sizes import MIB
 from releasegate.metadata.service import replace_metadata
 from releasegate.releases import repository as repo
+from releasegate.releases.events import LatestWatch, emit_release_event
 from releasegate.releases.file_rules import (
     content_type_of,
     extension_of,
@@ -41,6 +42,7 @@ from releasegate.storage.range_reader import StorageRangeReader
 from releasegate.storage.staging import StagingFailed, discard_object
 from releasegate.teams import storage_usage
 from releasegate.teams.models import Team
+from releasegate.webhooks.models import EventType
 
 VERSION_TAKEN = "A release with this version already exists for this product and branch"
 LICENSES_AND_LATEST = "Cannot set as latest release when license IDs are provided"
@@ -199,7 +201,9 @@ async def create_release(
         facts = None if staged is None else await inspect_file(runtime, team, staged)
         try:
             async with runtime.database.write() as session:
-                body = await _commit_create(session, caller, data, staged, facts, release_id)
+                body = await _commit_create(
+                    session, runtime, caller, data, staged, facts, release_id
+                )
         except IntegrityError as exc:
             raise conflict_from(exc) or exc from None
         return body
@@ -211,6 +215,7 @@ async def create_release(
 
 async def _commit_create(
     session: AsyncSession,
+    runtime: Runtime,
     caller: Caller,
     data: dict[str, Any],
     staged: StagedFile | None,
@@ -224,6 +229,9 @@ async def _commit_create(
     await _check_create(session, team, data, staged, lock=True)
 
     becomes_latest = bool(data["setAsLatest"]) and data["status"] == ReleaseStatus.PUBLISHED
+    watch = await LatestWatch.start(
+        session, runtime, team.id, [(product_id, branch_id)] if becomes_latest else []
+    )
     if becomes_latest:
         await repo.demote_latest(session, product_id, branch_id)
     now = utcnow()
@@ -264,6 +272,8 @@ async def _commit_create(
         request_body=_audit_request(data, staged, facts),
         response_body=body,
     )
+    await emit_release_event(session, runtime, team.id, EventType.RELEASE_CREATED, body)
+    await watch.emit_changes()
     return body
 
 
@@ -343,7 +353,7 @@ async def update_release(
         try:
             async with runtime.database.write() as session:
                 body, removed_key = await _commit_update(
-                    session, caller, release_id, data, staged, facts
+                    session, runtime, caller, release_id, data, staged, facts
                 )
         except IntegrityError as exc:
             raise conflict_from(exc) or exc from None
@@ -358,6 +368,7 @@ async def update_release(
 
 async def _commit_update(
     session: AsyncSession,
+    runtime: Runtime,
     caller: Caller,
     release_id: uuid.UUID,
     data: dict[str, Any],
@@ -375,6 +386,12 @@ async def _commit_update(
     if release.product_id not in locked:  # moved by a concurrent PUT before our lock
         raise ApiError(409, "Conflicting concurrent update, please retry")
 
+    watch = await LatestWatch.start(
+        session,
+        runtime,
+        team.id,
+        [(release.product_id, release.branch_id), (product_id, branch_id)],
+    )
     if plan.becomes_latest:
         await repo.demote_latest(session, product_id, branch_id, keep=release.id)
     release.product_id = product_id
@@ -420,6 +437,8 @@ async def _commit_update(
         request_body=_audit_request(data, staged, facts),
         response_body=body,
     )
+    await emit_release_event(session, runtime, team.id, EventType.RELEASE_UPDATED, body)
+    await watch.emit_changes()
     return body, None if removed is None else removed.key
 
 

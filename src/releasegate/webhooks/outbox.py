@@ -37,6 +37,11 @@ async def _subscribers(
     return [row for row in rows if event_type.value in json.loads(row.enabled_events)]
 
 
+async def has_subscribers(session: AsyncSession, team_id: uuid.UUID, event_type: EventType) -> bool:
+    """Whether emitting `event_type` would create a row (lets callers skip building payloads)."""
+    return bool(await _subscribers(session, team_id, event_type))
+
+
 def _next_instant(session: AsyncSession) -> datetime:
     """Now, but strictly after the previous event of this transaction, so that delivery order
     (by `nextAttemptAt`, then `createdAt`) is creation order (§2 Order)."""
