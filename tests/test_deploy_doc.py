@@ -26,8 +26,13 @@ import pytest
 
 from releasegate.settings import Settings
 from tests.fixtures.multipart import content_type, data_part, encode, file_part
-from tests.fixtures.services import S3_REGION, ProductionServices, free_ports, stop_process
-from tests.test_multiprocess import wait_until_healthy
+from tests.fixtures.services import (
+    S3_REGION,
+    ProductionServices,
+    free_ports,
+    stop_process,
+    wait_until_healthy,
+)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "deploy.md"
 BIN = Path(sys.executable).parent

@@ -14,7 +14,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,16 @@ import pytest
 
 from releasegate.kit.session_key import load_public_key, make_session_key
 from tests.fixtures.api import Api, TeamCredentials
-from tests.fixtures.services import ProductionServices, free_ports, stop_process
+from tests.fixtures.services import (
+    ProductionServices,
+    free_ports,
+    stop_process,
+    wait_until_healthy,
+)
 
 pytestmark = pytest.mark.production
 
 BIN = Path(sys.executable).parent
-START_TIMEOUT = 60.0
 COMMAND_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 60.0
 PARALLEL = 50
@@ -58,20 +61,6 @@ def releasegate(env: dict[str, str], cwd: Path, *args: str) -> str:
     )
     assert result.returncode == 0, f"releasegate {' '.join(args)}: {result.stderr}"
     return result.stdout
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server at {url} exited with {process.returncode}: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"server at {url} not healthy after {START_TIMEOUT:.0f}s: {log.read_text()}")
 
 
 @pytest.fixture
