@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from releasegate.kit.ratelimit import RateLimit
+
 Profile = Literal["embedded", "production"]
 
 RATE_LIMIT_DEFAULTS: dict[str, str] = {
@@ -28,16 +30,6 @@ RATE_LIMIT_DEFAULTS: dict[str, str] = {
 }
 
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-
-
-class RateLimit:
-    """A fixed-window budget: `max_requests` per `window_seconds`; `None` means disabled."""
-
-    __slots__ = ("max_requests", "window_seconds")
-
-    def __init__(self, max_requests: int, window_seconds: int) -> None:
-        self.max_requests = max_requests
-        self.window_seconds = window_seconds
 
 
 def parse_rate_limit(text: str) -> RateLimit | None:

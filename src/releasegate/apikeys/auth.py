@@ -18,7 +18,7 @@ from releasegate.kit.client_ip import resolve_client_ip
 from releasegate.kit.clock import utcnow
 from releasegate.kit.errors import ApiError
 from releasegate.kit.ids import parse_uuid
-from releasegate.kit.ratelimit import LimiterUnavailable, store_key
+from releasegate.kit.ratelimit import LimiterUnavailable, charge, store_key
 from releasegate.runtime import Runtime
 from releasegate.teams.models import Team
 
@@ -63,19 +63,19 @@ def _unavailable() -> ApiError:
 
 
 async def _hit(runtime: Runtime, bucket: str, subject: str) -> None:
-    limit = runtime.settings.rate_limits[bucket]
-    if limit is None:
-        return
+    settings = runtime.settings
     try:
-        decision = await runtime.limiter.hit(
-            store_key(bucket, subject), limit.max_requests, limit.window_seconds
+        retry_after = await charge(
+            runtime.limiter,
+            bucket,
+            subject,
+            settings.rate_limits[bucket],
+            fail_open=settings.rate_limit_fail_mode == "open",
         )
     except LimiterUnavailable:
-        if runtime.settings.rate_limit_fail_mode == "closed":
-            raise _unavailable() from None
-        return
-    if not decision.allowed:
-        raise _too_many(decision.retry_after)
+        raise _unavailable() from None
+    if retry_after is not None:
+        raise _too_many(retry_after)
 
 
 async def _check_lockout(runtime: Runtime, ip: str) -> None:

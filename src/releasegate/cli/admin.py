@@ -17,27 +17,12 @@ from releasegate.cli.main import (
     team_id_option,
     with_runtime,
 )
+from releasegate.client.returned_fields import FLAGS, METADATA_KEY_LISTS
 from releasegate.customers.service import create_customer, list_customers
 from releasegate.kit.rsa_keys import public_key_base64
 from releasegate.kit.validation import parse_rfc3339
 from releasegate.runtime import Runtime
 from releasegate.teams import service as teams
-
-RETURNED_FIELD_FLAGS = (
-    "licenseIpLimit",
-    "licenseSeats",
-    "licenseExpirationType",
-    "licenseExpirationStart",
-    "licenseExpirationDate",
-    "licenseExpirationDays",
-    "customerEmail",
-    "customerFullName",
-    "customerUsername",
-    "productName",
-    "productUrl",
-    "productLatestRelease",
-)
-RETURNED_FIELD_LISTS = ("licenseMetadataKeys", "customerMetadataKeys", "productMetadataKeys")
 
 
 @team_app.command("create")
@@ -148,11 +133,11 @@ def parse_returned_fields(text: str) -> dict[str, object]:
         if not item:
             continue
         name, _, key = item.partition("=")
-        if name in RETURNED_FIELD_LISTS and key:
+        if name in METADATA_KEY_LISTS and key:
             keys = selection.setdefault(name, [])
             assert isinstance(keys, list)
             keys.append(key)
-        elif name in RETURNED_FIELD_FLAGS and not key:
+        elif name in FLAGS and not key:
             selection[name] = True
         else:
             fail(f"unknown returned field: {item}")

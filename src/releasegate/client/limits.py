@@ -6,7 +6,7 @@ import uuid
 from typing import Literal
 
 from releasegate.client.responses import rate_limited, service_unavailable
-from releasegate.kit.ratelimit import LimiterUnavailable, store_key
+from releasegate.kit.ratelimit import LimiterUnavailable, charge
 from releasegate.runtime import Runtime
 
 Endpoint = Literal["verify", "heartbeat", "classloader"]
@@ -19,19 +19,19 @@ def is_trusted(runtime: Runtime, team_id: uuid.UUID, lookup: str) -> bool:
 
 
 async def _hit(runtime: Runtime, bucket: str, subject: str) -> None:
-    limit = runtime.settings.rate_limits[bucket]
-    if limit is None:
-        return
+    settings = runtime.settings
     try:
-        decision = await runtime.limiter.hit(
-            store_key(bucket, subject), limit.max_requests, limit.window_seconds
+        retry_after = await charge(
+            runtime.limiter,
+            bucket,
+            subject,
+            settings.rate_limits[bucket],
+            fail_open=settings.rate_limit_fail_mode == "open",
         )
     except LimiterUnavailable:
-        if runtime.settings.rate_limit_fail_mode == "closed":
-            raise service_unavailable() from None
-        return
-    if not decision.allowed:
-        raise rate_limited(decision.retry_after)
+        raise service_unavailable() from None
+    if retry_after is not None:
+        raise rate_limited(retry_after)
 
 
 async def check_buckets(

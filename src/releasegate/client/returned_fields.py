@@ -21,7 +21,7 @@ from releasegate.products.models import Product
 from releasegate.releases.models import Release
 from releasegate.teams.models import Team
 
-_LICENSE_FLAGS = (
+LICENSE_FLAGS = (
     "licenseIpLimit",
     "licenseSeats",
     "licenseExpirationType",
@@ -29,8 +29,10 @@ _LICENSE_FLAGS = (
     "licenseExpirationDate",
     "licenseExpirationDays",
 )
-_CUSTOMER_FLAGS = ("customerEmail", "customerFullName", "customerUsername")
-_PRODUCT_FLAGS = ("productName", "productUrl", "productLatestRelease")
+CUSTOMER_FLAGS = ("customerEmail", "customerFullName", "customerUsername")
+PRODUCT_FLAGS = ("productName", "productUrl", "productLatestRelease")
+FLAGS = LICENSE_FLAGS + CUSTOMER_FLAGS + PRODUCT_FLAGS
+METADATA_KEY_LISTS = ("licenseMetadataKeys", "customerMetadataKeys", "productMetadataKeys")
 
 MetadataList = list[dict[str, str]]
 
@@ -64,13 +66,13 @@ class Selection:
         )
 
     def wants_license(self) -> bool:
-        return bool(self.license_keys) or any(flag in self.flags for flag in _LICENSE_FLAGS)
+        return bool(self.license_keys) or any(flag in self.flags for flag in LICENSE_FLAGS)
 
     def wants_customers(self) -> bool:
-        return bool(self.customer_keys) or any(flag in self.flags for flag in _CUSTOMER_FLAGS)
+        return bool(self.customer_keys) or any(flag in self.flags for flag in CUSTOMER_FLAGS)
 
     def wants_products(self) -> bool:
-        return bool(self.product_keys) or any(flag in self.flags for flag in _PRODUCT_FLAGS)
+        return bool(self.product_keys) or any(flag in self.flags for flag in PRODUCT_FLAGS)
 
 
 async def returned_data(

@@ -12,8 +12,21 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+log = structlog.get_logger(__name__)
+
+
+class RateLimit:
+    """A fixed-window budget: `max_requests` per `window_seconds`."""
+
+    __slots__ = ("max_requests", "window_seconds")
+
+    def __init__(self, max_requests: int, window_seconds: int) -> None:
+        self.max_requests = max_requests
+        self.window_seconds = window_seconds
 
 
 class LimiterUnavailable(Exception):
@@ -107,6 +120,28 @@ class RedisLimiter:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+async def charge(
+    limiter: Limiter, bucket: str, subject: str, limit: RateLimit | None, *, fail_open: bool
+) -> int | None:
+    """Count one request in a bucket: None if it may proceed, else the seconds to wait.
+
+    A disabled bucket (`limit` None) always admits. When the store is unreachable the request
+    proceeds with a warning if `fail_open`, else LimiterUnavailable propagates (§3.4).
+    """
+    if limit is None:
+        return None
+    try:
+        decision = await limiter.hit(
+            store_key(bucket, subject), limit.max_requests, limit.window_seconds
+        )
+    except LimiterUnavailable:
+        if not fail_open:
+            raise
+        log.warning("rate_limit_store_unavailable", bucket=bucket)
+        return None
+    return None if decision.allowed else decision.retry_after
 
 
 def store_key(bucket: str, subject: str) -> str:
