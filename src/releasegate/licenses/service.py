@@ -25,6 +25,7 @@ from releasegate.licenses.models import License
 from releasegate.licenses.views import license_objects
 from releasegate.metadata.service import replace_metadata
 from releasegate.runtime import Runtime
+from releasegate.teams.repository import lock_team
 from releasegate.webhooks.models import EventType
 
 KEY_EXISTS = "License key already exists"
@@ -84,7 +85,8 @@ async def create_license(
     given_key = data.get("licenseKey")
     try:
         async with runtime.database.write() as session:
-            if team.max_licenses and await repo.count(session, team.id) >= team.max_licenses:
+            cap = await lock_team(session, team.id)
+            if cap and cap.max_licenses and await repo.count(session, team.id) >= cap.max_licenses:
                 raise ApiError(403, "Max licenses reached")
             if not await repo.all_team_products(session, team.id, product_ids):
                 raise ApiError(400, "Invalid productIds")

@@ -26,6 +26,7 @@ from releasegate.runtime import Runtime
 from releasegate.storage.journal import JournalKind, StorageJournal
 from releasegate.teams import storage_usage
 from releasegate.teams.models import Team
+from releasegate.teams.repository import lock_team
 from releasegate.webhooks.models import EventType
 from releasegate.webhooks.outbox import emit
 
@@ -39,7 +40,8 @@ async def create_product(
     team: Team = caller.team
     try:
         async with runtime.database.write() as session:
-            if team.max_products and await repo.count(session, team.id) >= team.max_products:
+            cap = await lock_team(session, team.id)
+            if cap and cap.max_products and await repo.count(session, team.id) >= cap.max_products:
                 raise ApiError(403, "Max products reached")
             if await repo.name_taken(session, team.id, data["name"]):
                 raise ApiError(409, NAME_TAKEN)

@@ -20,6 +20,7 @@ from releasegate.kit.errors import ApiError
 from releasegate.kit.rsa_keys import KeyPairPem, generate_key_pair, public_key_base64
 from releasegate.runtime import Runtime
 from releasegate.teams.models import Team, TeamKeyPair, TeamStorageUsage
+from releasegate.teams.repository import lock_team
 
 
 @dataclass(frozen=True, repr=False)
@@ -104,8 +105,8 @@ async def create_team(runtime: Runtime, name: str) -> CreatedTeam:
     return CreatedTeam(team_id, key.api_key, pair.public_pem)
 
 
-async def _live_team(session: AsyncSession, team_id: uuid.UUID) -> Team:
-    team = await session.get(Team, team_id)
+async def _live_team(session: AsyncSession, team_id: uuid.UUID, *, lock: bool = False) -> Team:
+    team = await lock_team(session, team_id) if lock else await session.get(Team, team_id)
     if team is None or team.deleted_at is not None:
         raise ApiError(404, "Team not found")
     return team
@@ -115,7 +116,7 @@ async def create_api_key(
     runtime: Runtime, team_id: uuid.UUID, expires_at: datetime | None
 ) -> CreatedKey:
     async with runtime.database.write() as session:
-        team = await _live_team(session, team_id)
+        team = await _live_team(session, team_id, lock=True)
         if (
             team.max_api_keys
             and await apikeys.count_for_team(session, team_id) >= team.max_api_keys
