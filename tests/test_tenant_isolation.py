@@ -11,10 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from releasegate.kit.clock import utcnow
 from releasegate.licenses.models import HardwareIdentifier, IpAddress
 from releasegate.runtime import Runtime
+from releasegate.webhooks.models import EventType, WebhookEvent
+from releasegate.webhooks.outbox import emit
 from tests.fixtures.api import Api, TeamCredentials, update_body
 from tests.fixtures.multipart import content_type, data_part, encode
 
@@ -47,7 +50,17 @@ async def _team_a_state(api: Api, runtime: Runtime) -> dict[str, str]:
                     **{value_field: value},
                 )
             )
+    webhook = await api.post_json(
+        "/webhooks", {"url": "https://a.example/hook", "enabledEvents": ["PRODUCT_UPDATED"]}
+    )
+    async with runtime.database.write() as session:
+        await emit(session, runtime, uuid.UUID(api.team.team_id), EventType.PRODUCT_UPDATED, {})
+    async with runtime.database.read() as session:
+        (event_id,) = await session.scalars(select(WebhookEvent.id))
     return {
+        "webhookId": webhook.json()["data"]["id"],
+        "webhookSecret": webhook.json()["data"]["secret"],
+        "eventId": str(event_id),
         "productId": product_id,
         "branchId": branch_id,
         "licenseId": license_["id"],
@@ -70,7 +83,9 @@ def _dev_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def _body(method: str, path: str, state: dict[str, str]) -> tuple[bytes, str] | None:
-    if method in ("GET", "DELETE") or path.endswith(("set-latest", "suspend", "unsuspend")):
+    if method in ("GET", "DELETE") or path.endswith(
+        ("set-latest", "suspend", "unsuspend", "rotate-secret", "redeliver")
+    ):
         return None
     if path.endswith("/releases") or path.endswith("/releases/{releaseId}"):
         release = json.loads(state["release"])
@@ -100,6 +115,8 @@ def _body(method: str, path: str, state: dict[str, str]) -> tuple[bytes, str] | 
             "metadata": [],
         },
     }
+    bodies["/webhooks"] = {"url": "https://b.example/hook", "enabledEvents": ["RELEASE_CREATED"]}
+    bodies["/webhooks/{webhookId}"] = {**bodies["/webhooks"], "active": True}
     bodies["/licenses/id/{licenseId}"] = {**bodies["/licenses"], "licenseKey": state["licenseKey"]}
     suffix = path.removeprefix(DEV_PREFIX)
     return json.dumps(bodies[suffix]).encode(), "application/json"
@@ -107,7 +124,17 @@ def _body(method: str, path: str, state: dict[str, str]) -> tuple[bytes, str] | 
 
 def _url(path: str, team_id: str, state: dict[str, str]) -> str:
     url = path.replace("{teamId}", team_id)
-    for name in ("releaseId", "productId", "branchId", "licenseId", "licenseKey", "hwidId", "ipId"):
+    for name in (
+        "releaseId",
+        "productId",
+        "branchId",
+        "licenseId",
+        "licenseKey",
+        "hwidId",
+        "ipId",
+        "webhookId",
+        "eventId",
+    ):
         url = url.replace("{" + name + "}", state[name])
     if path.endswith(("/releases", "/branches")):
         url += f"?productId={state['productId']}"

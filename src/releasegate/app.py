@@ -30,6 +30,7 @@ from releasegate.releases.endpoints import router as releases_router
 from releasegate.releases.file_endpoints import router as release_file_router
 from releasegate.runtime import Runtime, build_runtime
 from releasegate.settings import Settings
+from releasegate.webhooks.endpoints import router as webhooks_router
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         branches_router,
         licenses_router,
         audit_router,
+        webhooks_router,
         client_router,
     ):
         app.include_router(router)

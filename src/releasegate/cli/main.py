@@ -120,6 +120,7 @@ from releasegate.cli import admin as _admin  # noqa: E402,F401  (registers subco
 from releasegate.cli import audit as _audit  # noqa: E402,F401  (registers subcommands)
 from releasegate.cli import fetch as _fetch  # noqa: E402,F401  (registers subcommands)
 from releasegate.cli import storage, worker  # noqa: E402,F401  (registers subcommands)
+from releasegate.cli import webhook as _webhook  # noqa: E402,F401  (registers subcommands)
 
 
 def main() -> None:
