@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from releasegate.customers.service import create_customer
+from releasegate.kit.ratelimit import MemoryLimiter, RedisLimiter
 from releasegate.runtime import Runtime
 from tests.fixtures.api import Api, TeamCredentials
 from tests.fixtures.client_api import (
@@ -314,3 +315,21 @@ async def test_no_secret_is_stored_in_any_request_log_column(
         text = " ".join(str(value) for value in vars(row).values())
         secrets.assert_absent_from(text)
         assert "?" not in row.path
+
+
+async def _limiter_keys(runtime: Runtime) -> list[str]:
+    """Every key the rate-limit and replay store holds (test-only access to its internals)."""
+    if isinstance(runtime.limiter, RedisLimiter):
+        return [key.decode() for key in await runtime.limiter._redis.keys("*")]
+    assert isinstance(runtime.limiter, MemoryLimiter)
+    return list(runtime.limiter._counters)
+
+
+async def test_rate_limit_and_replay_store_keys_hold_no_secret(
+    client_api: ClientApi, api: Api, runtime: Runtime, team: TeamCredentials
+) -> None:
+    secrets, _ = await exercise(client_api, api, runtime, team)
+    keys = await _limiter_keys(runtime)
+    assert any(key.startswith(f"rg:replay:{team.team_id}:") for key in keys), keys
+    assert any(key.startswith("rg:rl:client.verify.license:") for key in keys), keys
+    secrets.assert_absent_from("\n".join(keys))
