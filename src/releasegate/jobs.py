@@ -1,14 +1,14 @@
 """Background jobs: run inside `serve` (unless --no-jobs) and in `releasegate worker`.
 
-Each job runs at start-up and then every `interval` seconds until the runner is stopped. A
-failing run is logged and retried on the next tick; it never ends the loop. Later jobs (webhook
-delivery) plug in through `default_jobs`.
+Each job runs at start-up and then every `interval` seconds until the runner is stopped; a job
+with a `wakeup` event also runs as soon as that event is set (webhook delivery, woken after a
+commit that created events). A failing run is logged and retried on the next tick; it never ends
+the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -16,6 +16,7 @@ import structlog
 
 from releasegate.runtime import Runtime
 from releasegate.storage.sweeper import sweep_once
+from releasegate.webhooks.delivery import delivery_pass
 
 log = structlog.get_logger(__name__)
 
@@ -27,10 +28,20 @@ class Job:
     name: str
     interval: float
     run: Callable[[Runtime], Awaitable[object]]
+    wakeup: asyncio.Event | None = None
 
 
 def default_jobs(runtime: Runtime) -> list[Job]:
-    return [Job("sweeper", runtime.settings.sweep_interval, sweep_once)]
+    settings = runtime.settings
+    return [
+        Job("sweeper", settings.sweep_interval, sweep_once),
+        Job(
+            "webhook-delivery",
+            settings.webhook_poll_interval,
+            delivery_pass,
+            wakeup=runtime.webhook_wakeup,
+        ),
+    ]
 
 
 class JobRunner:
@@ -58,9 +69,21 @@ class JobRunner:
 
     async def _loop(self, job: Job) -> None:
         while not self._stopping.is_set():
+            if job.wakeup is not None:
+                job.wakeup.clear()  # before the run: a wake-up during it is kept for the next
             try:
                 await job.run(self._runtime)
             except Exception as exc:
                 log.exception("job_failed", job=job.name, error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=job.interval)
+            await self._pause(job)
+
+    async def _pause(self, job: Job) -> None:
+        """Until the next tick, the runner's stop, or the job's wake-up, whichever is first."""
+        waits = [asyncio.ensure_future(self._stopping.wait())]
+        if job.wakeup is not None:
+            waits.append(asyncio.ensure_future(job.wakeup.wait()))
+        try:
+            await asyncio.wait(waits, timeout=job.interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()

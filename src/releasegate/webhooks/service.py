@@ -226,7 +226,8 @@ async def redeliver_event(
     """POST .../events/{eventId}/redeliver: the event becomes a fresh PENDING event, due now,
     whatever its status (§5.3); its stored body is unchanged. Audited as UPDATE_WEBHOOK."""
     async with runtime.database.write() as session:
-        await _existing(session, team_id, webhook_id)
+        # Webhook before event: the delivery worker's failure path locks in that order too.
+        await _existing(session, team_id, webhook_id, lock=True)
         event = await repo.get_event(session, team_id, event_id, webhook_id=webhook_id, lock=True)
         if event is None:
             raise ApiError(404, "Webhook event not found")
