@@ -127,10 +127,12 @@ async def product_name(session: AsyncSession, product_id: uuid.UUID) -> str:
 
 
 async def lock_license(session: AsyncSession, license_id: uuid.UUID) -> License | None:
+    """FOR NO KEY UPDATE: serialises client successes of one license without blocking inserts
+    that merely reference it (their foreign-key checks take FOR KEY SHARE)."""
     query = (
         select(License)
         .where(License.id == license_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return await session.scalar(query)

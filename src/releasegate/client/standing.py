@@ -176,6 +176,9 @@ async def commit_success(
     Returns the locked license. The license row lock serialises successes of one license, so
     the limit re-check (rows 22 / 27) cannot be raced past by a concurrent new device.
     """
+    # Release before license: the dev API's release and license writers lock in that order.
+    if release_id is not None:
+        await repo.touch_release(session, release_id, now)
     license = await repo.lock_license(session, holder.license.id)
     if license is None:  # deleted since the checks ran
         raise _refuse(404, RequestStatus.LICENSE_NOT_FOUND, "License not found")
@@ -186,8 +189,6 @@ async def commit_success(
             session, license, HWID, device.hwid, now
         )
     await _upsert_device(session, license, IP_ADDRESS, device.ip, now, device.country)
-    if release_id is not None:
-        await repo.touch_release(session, release_id, now)
     if now - license.last_active_at > LAST_ACTIVE_THROTTLE:
         license.last_active_at = now
     if (
