@@ -3,7 +3,7 @@ credential; every response, success or refusal, carries `result.code`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -108,7 +108,8 @@ async def _answer(
         response = client_response(
             500, RequestStatus.INTERNAL_SERVER_ERROR, "Internal server error"
         )
-    response.background = BackgroundTask(request_log.write, runtime, trace)
+    if not isinstance(response, StreamingResponse):  # a stream logs itself when it ends
+        response.background = BackgroundTask(request_log.write, runtime, trace)
     return response
 
 
@@ -179,6 +180,18 @@ async def classloader_endpoint(teamId: str, request: Request, runtime: RuntimeDe
             runtime, team_id, parsed, _device(trace, parsed.hardware_identifier), trace
         )
         trace.finish(200, RequestStatus.VALID)
-        return StreamingResponse(delivery.body, 200, delivery.headers)
+        return StreamingResponse(_logged(runtime, trace, delivery.body), 200, delivery.headers)
 
     return await _answer(runtime, trace, handle)
+
+
+async def _logged(
+    runtime: Runtime, trace: Trace, body: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """The stream, with its log row written when it ends, however it ends: a response's
+    background task is skipped when the body fails after the headers were sent."""
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        runtime.spawn(request_log.write(runtime, trace))

@@ -39,7 +39,9 @@ class FieldRules:
     required: bool = False
 
     def first_issue(self, value: object) -> str | None:
-        if not isinstance(value, str):
+        # A NUL can't be stored (PostgreSQL text); such a value is no usable string. JSON bodies
+        # never get here with one (strict parsing), query values can.
+        if not isinstance(value, str) or "\x00" in value:
             return self.type_message
         return next((rule.message for rule in self.rules if not rule.passes(value)), None)
 
