@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from releasegate.audit.models import AuditLog
+from releasegate.audit.service import CLI_ACTOR
 from releasegate.jobs import JobRunner, default_jobs
+from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime, build_runtime
 from releasegate.settings import Settings
 from releasegate.webhooks import delivery, targets
@@ -36,6 +38,7 @@ from releasegate.webhooks.delivery import deliver_due, delivery_pass
 from releasegate.webhooks.models import EventStatus, EventType, Webhook, WebhookEvent
 from releasegate.webhooks.outbox import emit
 from releasegate.webhooks.secrets import generate_secret, seal_secret, whsec_form
+from releasegate.webhooks.service import redeliver_event
 from releasegate.webhooks.targets import IPAddress, delivery_client
 from tests.fixtures.api import TeamCredentials
 from tests.webhooks.receiver import Receiver, Reply, certificates
@@ -576,6 +579,46 @@ async def test_late_outcome_of_an_expired_lease_does_not_overwrite_the_newer_one
     assert (event.status, event.attempts) == (EventStatus.DELIVERED, 2)
     assert (event.response_code, event.response_body) == (200, "second")
     assert event.error_message is None
+
+
+async def test_outcome_from_before_a_redeliver_does_not_land_on_the_new_claim(
+    runtime: Runtime, hook: Hook, receiver: Receiver
+) -> None:
+    # The stale attempt answers while the new claim (attempt number 1 again) is in flight.
+    receiver.script(Reply(status=500, delay=1.0), Reply(status=200, body=b"fresh", delay=2.5))
+    (event_id,) = await hook.emit()
+    stale = asyncio.create_task(deliver_due(runtime))
+    await receiver.wait_for(1)
+    await redeliver_event(runtime, hook.team_id, CLI_ACTOR, hook.id, event_id)
+    fresh = asyncio.create_task(deliver_due(runtime))
+    await receiver.wait_for(2)
+    assert await stale == 1
+    assert await fresh == 1
+    event = await hook.event()
+    assert (event.status, event.attempts) == (EventStatus.DELIVERED, 1)
+    assert (event.response_code, event.response_body) == (200, "fresh")
+
+
+async def test_event_reclaimed_after_its_last_attempt_crashed_fails_unsent(
+    runtime: Runtime, hook: Hook, receiver: Receiver
+) -> None:
+    (event_id,) = await hook.emit()
+    past = utcnow() - timedelta(seconds=1)
+    async with runtime.database.write() as session:
+        await session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id == event_id)
+            .values(
+                status=EventStatus.IN_PROGRESS,
+                attempts=runtime.settings.webhook_max_attempts,
+                last_attempt_at=past,
+                lease_expires_at=past,
+            )
+        )
+    assert await deliver_due(runtime) == 1
+    event = await hook.event()
+    assert (event.status, event.error_message) == (EventStatus.FAILED, "Attempts exhausted")
+    assert receiver.requests == []
 
 
 def worker_environment(settings: Settings, **extra: str) -> dict[str, str]:

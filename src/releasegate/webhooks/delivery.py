@@ -68,6 +68,7 @@ class Claim:
     url: str
     secret_ciphertext: str
     webhook_active: bool
+    claimed_at: datetime  # the row's `last_attempt_at` for this claim: its identity
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ async def _claim(runtime: Runtime, now: datetime) -> list[Claim]:
             url=webhooks[event.webhook_id].url,
             secret_ciphertext=webhooks[event.webhook_id].secret_ciphertext,
             webhook_active=webhooks[event.webhook_id].active,
+            claimed_at=now,
         )
         for event in events
         if event.webhook_id in webhooks  # a deleted webhook takes its events with it
@@ -211,6 +213,8 @@ async def _attempt(runtime: Runtime, client: httpx.AsyncClient, claim: Claim) ->
     settings = runtime.settings
     if not claim.webhook_active:
         return Outcome(delivered=False, error=WEBHOOK_DISABLED, retryable=False)
+    if claim.attempt > settings.webhook_max_attempts:  # re-claimed after a crashed last attempt
+        return Outcome(delivered=False, error="Attempts exhausted", retryable=False)
     if not is_valid_webhook_url(claim.url, allow_http=settings.webhook_allow_http):
         return Outcome(delivered=False, error="Invalid webhook URL")
     body = _body_bytes(runtime, claim)
@@ -325,6 +329,8 @@ async def _record(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
                 WebhookEvent.id == claim.event_id,
                 WebhookEvent.status == EventStatus.IN_PROGRESS,
                 WebhookEvent.attempts == claim.attempt,
+                # A redeliver resets the attempt number; the claim time still tells claims apart.
+                WebhookEvent.last_attempt_at == claim.claimed_at,
             )
             .values(**values)
             .execution_options(synchronize_session=False)
