@@ -16,11 +16,17 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz")
 async def healthz() -> Response:
+    """Liveness probe: always 200 `OK` with `data = {"status": "ok"}` (operations.md)."""
     return json_response(200, {"status": "ok"}, "OK")
 
 
 @router.get("/readyz")
 async def readyz(runtime: RuntimeDep) -> Response:
+    """Readiness probe: checks the database, the storage and, when used, Redis.
+
+    200 `Ready` when every check is `ok`, else 503 `Not ready`; `data` maps each check
+    to `ok` or `unavailable` (operations.md).
+    """
     checks: dict[str, str] = {}
     try:
         async with runtime.database.read() as session:

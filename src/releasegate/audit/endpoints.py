@@ -16,6 +16,12 @@ router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["audit"])
 
 @router.get("/audit-logs", responses=envelope_responses(200))
 async def list_audit_logs_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """List the team's audit rows, newest first, filtered by `targetType`, `targetId`,
+    `action` and `since` (invalid filters are ignored).
+
+    200 `Audit logs found`, `data = {auditLogs, hasNextPage, totalResults}`
+    (webhooks-and-audit.md §6).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     await authorize(runtime, request, team_id, "dev.read")
     params = request.query_params

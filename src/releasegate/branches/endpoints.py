@@ -26,6 +26,11 @@ router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["branches"])
 
 @router.get("/branches", responses=envelope_responses(200, 404))
 async def list_branches_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """List a product's branches (`productId` required), each with `releaseCount`.
+
+    200 `Branches found`; 400 `Invalid or missing productId`, 404 `Product not found`
+    (dev-api-releases.md §9).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     await authorize(runtime, request, team_id, "dev.read")
     params = request.query_params
@@ -48,6 +53,9 @@ async def list_branches_endpoint(teamId: str, request: Request, runtime: Runtime
 
 @router.post("/branches", status_code=201, responses=envelope_responses(201, 403, 404, 409, 413))
 async def create_branch_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """Create a branch of a product. 201 `Branch created`; 404 `Product not found`, 403
+    `Max branches per product reached`, 409 duplicate name (dev-api-releases.md §9).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, CREATE_BRANCH)
@@ -58,6 +66,7 @@ async def create_branch_endpoint(teamId: str, request: Request, runtime: Runtime
 async def get_branch_endpoint(
     teamId: str, branchId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Get one branch. 200 `Branch found`; 404 `Branch not found` (dev-api-releases.md §9)."""
     team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await get_branch(runtime, team_id, branch_id))
@@ -67,6 +76,10 @@ async def get_branch_endpoint(
 async def update_branch_endpoint(
     teamId: str, branchId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Rename a branch (clients must then send the new name).
+
+    200 `Branch updated`; 404 `Branch not found`, 409 duplicate name (dev-api-releases.md §9).
+    """
     team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, UPDATE_BRANCH)
@@ -77,6 +90,11 @@ async def update_branch_endpoint(
 async def delete_branch_endpoint(
     teamId: str, branchId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Delete a branch that has no releases; `data` is the branch before deletion.
+
+    200 `Branch deleted`; 404 `Branch not found`, 409 `Branch has releases and cannot
+    be deleted` (dev-api-releases.md §9).
+    """
     team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await delete_branch(runtime, caller, branch_id))

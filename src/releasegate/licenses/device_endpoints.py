@@ -61,6 +61,11 @@ async def _patch(
 async def list_hwids_endpoint(
     teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """List a license's hardware identifiers (forgotten ones with `showForgotten=true`).
+
+    200 `Hardware identifiers retrieved successfully`; 404 `License not found`
+    (dev-api-releases.md §11.3).
+    """
     return await _list(HWID, teamId, licenseId, request, runtime)
 
 
@@ -68,6 +73,11 @@ async def list_hwids_endpoint(
 async def patch_hwid_endpoint(
     teamId: str, licenseId: str, hwidId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Forget or remember a hardware identifier with `{"forgotten": bool}`.
+
+    200 `Hardware identifier forgotten successfully` (or `remembered`); 400 bad body,
+    404 `Hardware identifier not found` (dev-api-releases.md §11.3).
+    """
     return await _patch(HWID, "hwidId", teamId, licenseId, hwidId, request, runtime)
 
 
@@ -75,6 +85,10 @@ async def patch_hwid_endpoint(
 async def list_ip_addresses_endpoint(
     teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """List a license's IP addresses (forgotten ones with `showForgotten=true`).
+
+    200 `IP addresses retrieved successfully`; 404 `License not found` (dev-api-releases.md §11.3).
+    """
     return await _list(IP_ADDRESS, teamId, licenseId, request, runtime)
 
 
@@ -84,4 +98,9 @@ async def list_ip_addresses_endpoint(
 async def patch_ip_address_endpoint(
     teamId: str, licenseId: str, ipId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Forget or remember an IP address with `{"forgotten": bool}`.
+
+    200 `IP address forgotten successfully` (or `remembered`); 400 bad body, 404 `IP
+    address not found` (dev-api-releases.md §11.3).
+    """
     return await _patch(IP_ADDRESS, "ipId", teamId, licenseId, ipId, request, runtime)

@@ -40,6 +40,11 @@ def _team_and_key(team_id: str, license_key: str) -> uuid.UUID:
 
 @router.get("/licenses", responses=envelope_responses(200))
 async def list_licenses_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """List the team's licenses, filtered by key, products, customers, metadata or status.
+
+    200 `Licenses found`, `data = {licenses, hasNextPage, totalResults}`
+    (dev-api-releases.md §11.3).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     await authorize(runtime, request, team_id, "dev.read")
     params = request.query_params
@@ -56,6 +61,11 @@ async def list_licenses_endpoint(teamId: str, request: Request, runtime: Runtime
 
 @router.post("/licenses", responses=envelope_responses(200, 403, 413))
 async def create_license_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """Create a license; a key is generated unless one is imported.
+
+    200 `License created`; 403 `Max licenses reached`, 400 unknown product or customer
+    ids or key already in use (dev-api-releases.md §11.3).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, CREATE_LICENSE)
@@ -66,6 +76,10 @@ async def create_license_endpoint(teamId: str, request: Request, runtime: Runtim
 async def get_license_by_id_endpoint(
     teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Get a license by id.
+
+    200 `License found`; 404 `License not found` (dev-api-releases.md §11.3).
+    """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await get_license(runtime, team_id, license_id=license_id))
@@ -75,6 +89,11 @@ async def get_license_by_id_endpoint(
 async def update_license_endpoint(
     teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Replace a license's fields; an unchanged expiry keeps its stored date.
+
+    200 `License updated`; 404 `License not found`, 400 unknown product or customer ids
+    or key already in use (dev-api-releases.md §11.3).
+    """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, UPDATE_LICENSE)
@@ -85,6 +104,11 @@ async def update_license_endpoint(
 async def delete_license_by_id_endpoint(
     teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Delete a license by id; `data` is the license before deletion.
+
+    200 `License deleted successfully`; 404 `License not found`, 409 if it is the last
+    allowed license of a release (dev-api-releases.md §11.3).
+    """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await delete_license(runtime, caller, license_id=license_id))
@@ -94,6 +118,9 @@ async def delete_license_by_id_endpoint(
 async def suspend_license_endpoint(
     teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Suspend a license (idempotent). 200 `License suspended`; 404 `License not found`
+    (dev-api-releases.md §11.3).
+    """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await set_suspended(runtime, caller, license_id, True))
@@ -103,6 +130,9 @@ async def suspend_license_endpoint(
 async def unsuspend_license_endpoint(
     teamId: str, licenseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Lift a license's suspension (idempotent). 200 `License unsuspended`; 404 `License
+    not found` (dev-api-releases.md §11.3).
+    """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await set_suspended(runtime, caller, license_id, False))
@@ -112,6 +142,9 @@ async def unsuspend_license_endpoint(
 async def get_license_by_key_endpoint(
     teamId: str, licenseKey: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Get a license by its key. 200 `License found`; 400 `Invalid licenseKey`, 404
+    `License not found` (dev-api-releases.md §11.3).
+    """
     team_id = _team_and_key(teamId, licenseKey)
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await get_license(runtime, team_id, key=licenseKey))
@@ -121,6 +154,11 @@ async def get_license_by_key_endpoint(
 async def delete_license_by_key_endpoint(
     teamId: str, licenseKey: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Delete a license by its key; `data` is the license before deletion.
+
+    200 `License deleted successfully`; 400 `Invalid licenseKey`, 404 `License not
+    found`, 409 if it is the last allowed license of a release (dev-api-releases.md §11.3).
+    """
     team_id = _team_and_key(teamId, licenseKey)
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await delete_license(runtime, caller, key=licenseKey))

@@ -28,6 +28,9 @@ router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["products"])
 
 @router.post("/products", status_code=201, responses=envelope_responses(201, 403, 409, 413))
 async def create_product_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """Create a product. 201 `Product created`; 403 `Max products reached`, 409 duplicate
+    name (dev-api-releases.md §10).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, CREATE_PRODUCT)
@@ -36,6 +39,10 @@ async def create_product_endpoint(teamId: str, request: Request, runtime: Runtim
 
 @router.get("/products", responses=envelope_responses(200))
 async def list_products_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """List the team's products with search, sorting and paging.
+
+    200 `Products found`, `data = {products, hasNextPage, totalResults}` (dev-api-releases.md §10).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     await authorize(runtime, request, team_id, "dev.read")
     params = request.query_params
@@ -55,6 +62,7 @@ async def list_products_endpoint(teamId: str, request: Request, runtime: Runtime
 async def get_product_endpoint(
     teamId: str, productId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Get one product. 200 `Product found`; 404 `Product not found` (dev-api-releases.md §10)."""
     team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await get_product(runtime, team_id, product_id))
@@ -64,6 +72,10 @@ async def get_product_endpoint(
 async def update_product_endpoint(
     teamId: str, productId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Replace a product's name, url and metadata.
+
+    200 `Product updated`; 404 `Product not found`, 409 duplicate name (dev-api-releases.md §10).
+    """
     team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, UPDATE_PRODUCT)
@@ -74,6 +86,11 @@ async def update_product_endpoint(
 async def delete_product_endpoint(
     teamId: str, productId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Delete a product and its branches; with `cascade=true` also its releases and files.
+
+    200 `Product deleted` (`data` = the product before deletion); 404 `Product not found`,
+    409 `Product has releases and cannot be deleted` without cascade (dev-api-releases.md §10).
+    """
     team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     cascade = first(request.query_params, "cascade") == "true"

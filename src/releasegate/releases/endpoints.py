@@ -57,6 +57,11 @@ _FORM_BODY = {
     responses=envelope_responses(201, 403, 404, 408, 409, 413, 415),
 )
 async def create_release_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """Create a release from a multipart `data` JSON part and an optional `file` part.
+
+    201 `Release created`; 400/413/415 for bad bodies, 404 unknown product, branch or
+    licenses, 403 release limit, 409 duplicate version (dev-api-releases.md §2).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "releases.create")
     release_id = uuid.uuid4()
@@ -82,6 +87,11 @@ async def create_release_endpoint(teamId: str, request: Request, runtime: Runtim
 async def update_release_endpoint(
     teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Replace a release's fields and optionally its file (multipart, as for create).
+
+    200 `Release updated`; 404 unknown release, product, branch or licenses, 403 release
+    limit on a move, 409 duplicate version (dev-api-releases.md §3).
+    """
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     caller = await authorize(runtime, request, team_id, "releases.update")
     form = await read_release_form(
@@ -123,6 +133,11 @@ def _list_filter(params: QueryParams) -> ReleaseFilter:
 
 @router.get("/releases", responses=envelope_responses(200, 404))
 async def list_releases_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """List a product's releases, filtered by branch, status and search, sorted and paged.
+
+    200 `Releases found` (also when empty); 400 `Invalid or missing productId`, 404
+    unknown product or branch (dev-api-releases.md §4).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     await authorize(runtime, request, team_id, "dev.read")
     params = request.query_params
@@ -136,6 +151,7 @@ async def list_releases_endpoint(teamId: str, request: Request, runtime: Runtime
 async def get_release_endpoint(
     teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Get one release. 200 `Release found`; 404 `Release not found` (dev-api-releases.md §5)."""
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await catalogue.get_release(runtime, team_id, release_id))
@@ -145,6 +161,10 @@ async def get_release_endpoint(
 async def delete_release_endpoint(
     teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Delete a release and its file; `data` is the release as it was before deletion.
+
+    200 `Release deleted`; 404 `Release not found` (dev-api-releases.md §6).
+    """
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await catalogue.delete_release(runtime, caller, release_id))
@@ -154,6 +174,11 @@ async def delete_release_endpoint(
 async def set_latest_endpoint(
     teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Make a published release without license restrictions the latest of its branch.
+
+    200 `Release set as latest` (also if it already was); 400 if not PUBLISHED or
+    restricted, 404 `Release not found` (dev-api-releases.md §7).
+    """
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await catalogue.set_latest(runtime, caller, release_id))

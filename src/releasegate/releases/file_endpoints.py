@@ -29,6 +29,11 @@ _FILE_RESPONSES[416] = {**_FILE_RESPONSES[416], "description": "Range not satisf
 async def download_release_file_endpoint(
     teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Download a release's stored file as a binary stream; a single `Range` is honoured.
+
+    200 whole file or 206 one range; 404 no release, no file or missing object, 416
+    `Range not satisfiable` (dev-api-releases.md §8).
+    """
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     await authorize(runtime, request, team_id, "releases.download")
     download = await open_release_file(

@@ -27,6 +27,11 @@ router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["webhooks"])
 
 @router.post("/webhooks", status_code=201, responses=envelope_responses(201, 403, 413))
 async def create_webhook_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """Create a webhook for the listed event types; its signing secret is shown only here.
+
+    201 `Webhook created`; 400 `Invalid webhook URL`, 403 `Max webhooks reached`
+    (webhooks-and-audit.md §1).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, CREATE_WEBHOOK)
@@ -35,6 +40,10 @@ async def create_webhook_endpoint(teamId: str, request: Request, runtime: Runtim
 
 @router.get("/webhooks", responses=envelope_responses(200))
 async def list_webhooks_endpoint(teamId: str, request: Request, runtime: RuntimeDep) -> Response:
+    """List the team's webhooks, without secrets.
+
+    200 `Webhooks found`, `data = {webhooks, hasNextPage, totalResults}` (webhooks-and-audit.md §1).
+    """
     (team_id,) = parse_path_ids(teamId, [])
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await list_webhooks(runtime, team_id, parse_page(request.query_params)))
@@ -44,6 +53,7 @@ async def list_webhooks_endpoint(teamId: str, request: Request, runtime: Runtime
 async def get_webhook_endpoint(
     teamId: str, webhookId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Get one webhook. 200 `Webhook found`; 404 `Webhook not found` (webhooks-and-audit.md §1)."""
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     await authorize(runtime, request, team_id, "dev.read")
     return respond(200, await get_webhook(runtime, team_id, webhook_id))
@@ -53,6 +63,11 @@ async def get_webhook_endpoint(
 async def update_webhook_endpoint(
     teamId: str, webhookId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Replace a webhook's `url`, `enabledEvents` and `active`.
+
+    200 `Webhook updated`; 400 `Invalid webhook URL`, 404 `Webhook not found`
+    (webhooks-and-audit.md §1).
+    """
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     data = await read_json_body(request, UPDATE_WEBHOOK)
@@ -63,6 +78,10 @@ async def update_webhook_endpoint(
 async def rotate_secret_endpoint(
     teamId: str, webhookId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Replace a webhook's signing secret; the new one is shown only in this response.
+
+    200 `Webhook secret rotated`; 404 `Webhook not found` (webhooks-and-audit.md §1).
+    """
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await rotate_secret(runtime, team_id, caller.actor, webhook_id))
@@ -72,6 +91,10 @@ async def rotate_secret_endpoint(
 async def delete_webhook_endpoint(
     teamId: str, webhookId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Delete a webhook; `data` is the webhook before deletion.
+
+    200 `Webhook deleted`; 404 `Webhook not found` (webhooks-and-audit.md §1).
+    """
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     return respond(200, await delete_webhook(runtime, team_id, caller.actor, webhook_id))
@@ -81,6 +104,10 @@ async def delete_webhook_endpoint(
 async def list_events_endpoint(
     teamId: str, webhookId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """List a webhook's events with their delivery status, attempts and response code.
+
+    200 `Webhook events found`; 404 `Webhook not found` (webhooks-and-audit.md §1).
+    """
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     await authorize(runtime, request, team_id, "dev.read")
     page = parse_page(request.query_params)
@@ -93,6 +120,11 @@ async def list_events_endpoint(
 async def redeliver_event_endpoint(
     teamId: str, webhookId: str, eventId: str, request: Request, runtime: RuntimeDep
 ) -> Response:
+    """Re-queue one event for delivery with its attempts reset; `data` is the event.
+
+    200 `Webhook event requeued`; 404 `Webhook not found` or `Webhook event not found`
+    (webhooks-and-audit.md §1, §5.3).
+    """
     team_id, webhook_id, event_id = parse_path_ids(
         teamId, [("webhookId", webhookId), ("eventId", eventId)]
     )
