@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from releasegate.releases import service as release_service
 from tests.fixtures.api import Api
 
 
@@ -28,7 +27,7 @@ async def test_logs_hold_no_api_key_license_key_or_bodies(
     async def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(release_service.audit, "record", explode)
+    monkeypatch.setattr("releasegate.changes.record", explode)
     response = await api.create_release(
         {"version": "1.0.0", "productId": product_id, "status": "PUBLISHED"},
         b"SECRET-FILE-BYTES",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from sqlalchemy import func, select
 
@@ -11,15 +10,15 @@ from releasegate.db.base import Base
 from releasegate.licenses.models import License
 from releasegate.products.models import Product
 from releasegate.runtime import Runtime
-from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
 from tests.fixtures.api import Api, TeamCredentials
+from tests.fixtures.teams import set_limits
 
 PARALLEL = 10
 CAP = 3
 
 
 async def set_limit(runtime: Runtime, team: TeamCredentials, name: str) -> None:
-    await update_team_fields(runtime, uuid.UUID(team.team_id), {name: CAP}, LIMIT_FIELDS)
+    await set_limits(runtime, team.team_id, **{name: CAP})
 
 
 async def rows(runtime: Runtime, model: type[Base]) -> int:

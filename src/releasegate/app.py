@@ -18,24 +18,27 @@ from releasegate.audit.endpoints import router as audit_router
 from releasegate.branches.endpoints import router as branches_router
 from releasegate.client.endpoints import router as client_router
 from releasegate.client.responses import CLIENT_PATH_PREFIX, RequestStatus, client_response
+from releasegate.client.responses import refusal_response as client_refusal_response
 from releasegate.health import router as health_router
 from releasegate.jobs import JobRunner
-from releasegate.kit.envelope import error_response, json_response
-from releasegate.kit.errors import ApiError
+from releasegate.kit.envelope import json_response, refusal_response
+from releasegate.kit.errors import Refusal
 from releasegate.kit.logging import configure_logging
 from releasegate.kit.request_context import RequestContextMiddleware
 from releasegate.licenses.endpoints import router as licenses_router
 from releasegate.products.endpoints import router as products_router
 from releasegate.releases.endpoints import router as releases_router
-from releasegate.releases.file_endpoints import router as release_file_router
 from releasegate.runtime import Runtime, build_runtime
 from releasegate.settings import Settings
 from releasegate.webhooks.endpoints import router as webhooks_router
 
 
-async def _api_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc)
+async def _refusal(request: Request, exc: Exception) -> Response:
+    """A refusal in its surface's envelope: the client API's (with `code`) or the dev API's."""
+    assert isinstance(exc, Refusal)
+    if request.url.path.startswith(CLIENT_PATH_PREFIX):
+        return client_refusal_response(exc)
+    return refusal_response(exc)
 
 
 def _allowed_methods(request: Request) -> str:
@@ -108,13 +111,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.router.redirect_slashes = False  # unknown paths are 404, never redirects
     if runtime is not None:
         app.state.runtime = runtime
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(Refusal, _refusal)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in (
         health_router,
         releases_router,
-        release_file_router,
         products_router,
         branches_router,
         licenses_router,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 from starlette.responses import Response
 
 from releasegate.kit.envelope import json_response
-from releasegate.kit.http import RuntimeDep
 from releasegate.kit.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from releasegate.kit.ratelimit import RedisLimiter
+from releasegate.runtime import RuntimeDep
 
 router = APIRouter(tags=["health"])
 
@@ -29,8 +28,7 @@ async def readyz(runtime: RuntimeDep) -> Response:
     """
     checks: dict[str, str] = {}
     try:
-        async with runtime.database.read() as session:
-            await session.execute(text("SELECT 1"))
+        await runtime.database.ping()
         checks["database"] = "ok"
     except Exception:
         checks["database"] = "unavailable"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import structlog
 
+from releasegate.files.sweeper import sweep_once
 from releasegate.runtime import Runtime
-from releasegate.storage.sweeper import sweep_once
 from releasegate.webhooks.delivery import delivery_pass
 
 log = structlog.get_logger(__name__)

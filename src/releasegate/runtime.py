@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
+from fastapi import Depends, Request
 
 from releasegate.db.session import Database
 from releasegate.kit.client_ip import IPNetwork, parse_trusted_proxies
+from releasegate.kit.errors import RateLimited
 from releasegate.kit.keyring import (
     Keyring,
     SecretKeyError,
@@ -18,7 +20,7 @@ from releasegate.kit.keyring import (
     parse_master_key,
 )
 from releasegate.kit.metrics import Metrics
-from releasegate.kit.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from releasegate.kit.ratelimit import Limiter, MemoryLimiter, RedisLimiter, charge
 from releasegate.settings import Settings
 from releasegate.storage import Storage, open_storage
 
@@ -53,6 +55,19 @@ class Runtime:
     # Set after a commit that created webhook events, so the local delivery job looks at once.
     webhook_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def charge(
+        self, bucket: str, subject: str, refusal: type[RateLimited] = RateLimited
+    ) -> None:
+        """Count one request in a rate-limit bucket, with this server's budgets and fail mode."""
+        await charge(
+            self.limiter,
+            bucket,
+            subject,
+            self.settings.rate_limits[bucket],
+            fail_open=self.settings.rate_limit_fail_mode == "open",
+            refusal=refusal,
+        )
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run best-effort work after a response without losing the task reference."""
@@ -96,3 +111,12 @@ def trusted_license_lookups(settings: Settings, keyring: Keyring) -> frozenset[s
     return frozenset(
         f"{team}:{keyring.license_lookup(key, team)}" for team in teams for key in keys
     )
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The app's Runtime, for endpoints (`RuntimeDep`)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

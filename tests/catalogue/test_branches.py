@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from releasegate.runtime import Runtime
-from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
 from tests.fixtures.api import Api, TeamCredentials
+from tests.fixtures.teams import set_limits
 
 
 def details(response: Any) -> str:
@@ -42,9 +42,7 @@ async def test_duplicate_branch_name_is_409_but_case_matters(api: Api) -> None:
 
 
 async def test_max_branches_per_product(api: Api, runtime: Runtime) -> None:
-    await update_team_fields(
-        runtime, uuid.UUID(api.team.team_id), {"max_branches_per_product": 1}, LIMIT_FIELDS
-    )
+    await set_limits(runtime, api.team.team_id, max_branches_per_product=1)
     product_id = await api.create_product()
     await api.create_branch(product_id, "one")
     response = await api.post_json("/branches", {"name": "two", "productId": product_id})
@@ -63,9 +61,7 @@ async def test_branch_name_rules(api: Api) -> None:
 
 
 async def test_list_branches_pages_and_counts_releases(api: Api, runtime: Runtime) -> None:
-    await update_team_fields(
-        runtime, uuid.UUID(api.team.team_id), {"max_branches_per_product": 0}, LIMIT_FIELDS
-    )
+    await set_limits(runtime, api.team.team_id, max_branches_per_product=0)
     product_id = await api.create_product()
     ids = [await api.create_branch(product_id, f"branch-{i:02d}") for i in range(12)]
     release = await api.create_release(

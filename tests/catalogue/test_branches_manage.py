@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from releasegate.audit.models import AuditLog
 from releasegate.branches import repository as branch_repo
 from releasegate.branches.models import Branch
-from releasegate.branches.views import branch_with_count_json
+from releasegate.branches.views import BranchView
+from releasegate.releases import repository as release_repo
 from releasegate.releases.models import Release
 from releasegate.runtime import Runtime
 from tests.fixtures.api import Api, TeamCredentials
@@ -69,7 +70,7 @@ async def stored_branch(runtime: Runtime, branch_id: str) -> Branch | None:
 async def stored_branch_json(runtime: Runtime, branch_id: str, release_count: int) -> Any:
     row = await stored_branch(runtime, branch_id)
     assert row is not None
-    return branch_with_count_json(row, release_count)
+    return BranchView(row, release_count).to_json()
 
 
 async def audit_rows(runtime: Runtime, action: str) -> list[AuditLog]:
@@ -284,7 +285,7 @@ async def test_release_reference_at_commit_is_409(
     async def no_releases(_session: object, _team_id: object, ids: list[uuid.UUID]) -> Any:
         return dict.fromkeys(ids, 0)
 
-    monkeypatch.setattr(branch_repo, "release_counts", no_releases)
+    monkeypatch.setattr(release_repo, "count_by_branch", no_releases)
     assert_envelope(await delete(api, branch_id), 409, HAS_RELEASES, None)
     assert await stored_branch(runtime, branch_id) is not None
     assert await audit_rows(runtime, "DELETE_BRANCH") == []

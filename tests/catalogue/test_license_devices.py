@@ -16,8 +16,8 @@ from releasegate.audit.models import AuditLog
 from releasegate.kit.clock import iso, utcnow
 from releasegate.licenses.models import HardwareIdentifier, IpAddress
 from releasegate.runtime import Runtime
-from releasegate.teams.service import SETTING_FIELDS, update_team_fields
 from tests.fixtures.api import Api, TeamCredentials
+from tests.fixtures.teams import set_settings
 
 
 @dataclass(frozen=True)
@@ -257,9 +257,7 @@ async def test_list_with_show_forgotten_includes_them_as_forgotten(
 async def test_records_seen_before_the_team_timeout_are_inactive(
     api: Api, runtime: Runtime, kind: Kind
 ) -> None:
-    await update_team_fields(
-        runtime, uuid.UUID(api.team.team_id), {kind.timeout_setting: 60}, SETTING_FIELDS
-    )
+    await set_settings(runtime, api.team.team_id, **{kind.timeout_setting: 60})
     license_row = await api.create_license()
     now = utcnow()
     recent = await insert_record(

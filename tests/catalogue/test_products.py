@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
 from releasegate.runtime import Runtime
-from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
 from tests.fixtures.api import Api, TeamCredentials
+from tests.fixtures.teams import set_limits
 
 
 def details(response: Any) -> str:
@@ -98,9 +97,7 @@ async def test_same_name_in_another_team_is_allowed(api: Api, other_team: TeamCr
 
 
 async def test_max_products(api: Api, runtime: Runtime) -> None:
-    await update_team_fields(
-        runtime, uuid.UUID(api.team.team_id), {"max_products": 1}, LIMIT_FIELDS
-    )
+    await set_limits(runtime, api.team.team_id, max_products=1)
     await api.create_product("One")
     response = await api.post_json("/products", {"name": "Two"})
     assert response.status_code == 403

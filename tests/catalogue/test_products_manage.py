@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from releasegate.audit.models import AuditLog
 from releasegate.branches.models import Branch
+from releasegate.files.models import ReleaseFile
 from releasegate.licenses.models import License, LicenseProduct
 from releasegate.metadata.models import Metadata
 from releasegate.products.models import Product
-from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
+from releasegate.releases.models import Release, ReleaseLicense
 from releasegate.runtime import Runtime
 from tests.fixtures.api import Api, TeamCredentials
 from tests.fixtures.state import count, is_stored, journal, used_bytes

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from releasegate.client.models import RequestLog
 from releasegate.runtime import Runtime
-from releasegate.storage.backend import OpenedObject
+from releasegate.storage import OpenedObject
 from tests.fixtures.api import Api
 from tests.fixtures.client_api import ClientApi, assert_client_error, create_release, hwids
 

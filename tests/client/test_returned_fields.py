@@ -11,20 +11,16 @@ import pytest
 from releasegate.client.returned_fields import returned_data
 from releasegate.customers.service import create_customer
 from releasegate.licenses.models import License
-from releasegate.metadata.service import replace_metadata
+from releasegate.metadata import repository as metadata_rows
+from releasegate.metadata.schemas import MetadataItem
 from releasegate.runtime import Runtime
 from releasegate.teams.models import Team
-from releasegate.teams.service import SETTING_FIELDS, update_team_fields
 from tests.fixtures.api import Api, TeamCredentials
+from tests.fixtures.teams import set_settings
 
 
 async def select_fields(runtime: Runtime, team: TeamCredentials, selection: dict[str, Any]) -> None:
-    await update_team_fields(
-        runtime,
-        uuid.UUID(team.team_id),
-        {"returned_fields": json.dumps(selection)},
-        SETTING_FIELDS,
-    )
+    await set_settings(runtime, team.team_id, returned_fields=json.dumps(selection))
 
 
 async def data_for(runtime: Runtime, license_id: str, branch: str | None = None) -> Any:
@@ -48,7 +44,8 @@ async def customer(
     customer_id = await create_customer(runtime, team_id, email, full_name, username)
     if metadata:
         async with runtime.database.write() as session:
-            await replace_metadata(session, team_id, "customer_id", customer_id, metadata)
+            items = [MetadataItem(item["key"], item["value"]) for item in metadata]
+            await metadata_rows.replace(session, team_id, "customer_id", customer_id, items)
     return str(customer_id)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from releasegate.kit.session_key import (
-    InvalidSessionKey,
+    UnreadableSessionKey,
     content_key,
     load_private_key,
     open_session_key,
@@ -88,7 +88,7 @@ class FakeServer:
             secret = open_session_key(
                 load_private_key(vectors.PRIVATE_PEM), params.get("sessionKey", "")
             )
-        except InvalidSessionKey:
+        except UnreadableSessionKey:
             return httpx.Response(400, json=envelope("INVALID_SESSION_KEY", "Invalid session key"))
 
         async def plaintext() -> AsyncIterator[bytes]:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 
 from releasegate.kit.session_key import (
     SESSION_KEY_HEX_LENGTH,
-    InvalidSessionKey,
+    UnreadableSessionKey,
     challenge_signature_valid,
     content_key,
     load_private_key,
@@ -82,7 +82,7 @@ def test_uppercase_session_key_is_accepted(private_key: RSAPrivateKey) -> None:
 
 @pytest.mark.parametrize("name", sorted(vectors.INVALID_SESSION_KEYS))
 def test_invalid_session_key_is_refused(private_key: RSAPrivateKey, name: str) -> None:
-    with pytest.raises(InvalidSessionKey):
+    with pytest.raises(UnreadableSessionKey):
         open_session_key(private_key, vectors.INVALID_SESSION_KEYS[name])
 
 
@@ -106,18 +106,18 @@ def test_invalid_session_key_vectors_cover_the_spec_cases() -> None:
     ids=["empty", "leading-space", "trailing-newline", "0x-prefix", "non-ascii", "fullwidth"],
 )
 def test_malformed_session_key_is_refused(private_key: RSAPrivateKey, session_key: str) -> None:
-    with pytest.raises(InvalidSessionKey):
+    with pytest.raises(UnreadableSessionKey):
         open_session_key(private_key, session_key)
 
 
 def test_ciphertext_larger_than_the_modulus_is_refused(private_key: RSAPrivateKey) -> None:
-    with pytest.raises(InvalidSessionKey):
+    with pytest.raises(UnreadableSessionKey):
         open_session_key(private_key, "f" * SESSION_KEY_HEX_LENGTH)
 
 
 def test_refusal_message_does_not_repeat_the_key(private_key: RSAPrivateKey) -> None:
     session_key = vectors.INVALID_SESSION_KEYS["pkcs1v15"]
-    with pytest.raises(InvalidSessionKey) as caught:
+    with pytest.raises(UnreadableSessionKey) as caught:
         open_session_key(private_key, session_key)
     assert session_key[:16] not in str(caught.value)
 

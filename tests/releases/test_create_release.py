@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from releasegate.audit.models import AuditLog
+from releasegate.files.models import StorageJournal, TeamStorageUsage
 from releasegate.releases.models import Release
 from releasegate.runtime import Runtime
-from releasegate.storage.journal import StorageJournal
-from releasegate.teams.models import TeamStorageUsage
-from releasegate.teams.service import LIMIT_FIELDS, SETTING_FIELDS, update_team_fields
+from tests.fixtures import teams
 from tests.fixtures.api import Api, TeamCredentials, jar_bytes
 from tests.fixtures.multipart import Part, content_type, data_part, encode, file_part
 
@@ -479,11 +478,11 @@ async def test_stored_object_matches_upload(api: Api, product_id: str, runtime: 
 
 
 async def set_limits(runtime: Runtime, api: Api, **changes: object) -> None:
-    await update_team_fields(runtime, uuid.UUID(api.team.team_id), changes, LIMIT_FIELDS)
+    await teams.set_limits(runtime, api.team.team_id, **changes)
 
 
 async def set_settings(runtime: Runtime, api: Api, **changes: object) -> None:
-    await update_team_fields(runtime, uuid.UUID(api.team.team_id), changes, SETTING_FIELDS)
+    await teams.set_settings(runtime, api.team.team_id, **changes)
 
 
 async def stored_keys(runtime: Runtime) -> list[str]:

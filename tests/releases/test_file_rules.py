@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.releases.file_rules import (
+from releasegate.files.names import (
     content_type_of,
     extension_of,
     is_valid_name,

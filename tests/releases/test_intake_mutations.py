@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from releasegate.releases.models import ReleaseFile
+from releasegate.files.models import ReleaseFile, StorageJournal
 from releasegate.runtime import Runtime
-from releasegate.storage.journal import StorageJournal
 from tests.fixtures.api import Api, jar_bytes
 from tests.fixtures.multipart import BOUNDARY, content_type, data_part, encode, file_part
 

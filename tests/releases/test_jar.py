@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.releases import jar
-from releasegate.releases.jar import BytesRangeReader, FileRangeReader, find_main_class
+from releasegate.files import jar
+from releasegate.files.jar import find_main_class
+from tests.fixtures.range_readers import BytesRangeReader, FileRangeReader
 
 MIB = 1024 * 1024
 MANIFEST = "META-INF/MANIFEST.MF"

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from releasegate.audit.models import AuditLog
 from releasegate.runtime import Runtime
-from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
 from tests.fixtures.api import Api, TeamCredentials, update_body
+from tests.fixtures.teams import set_limits
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -462,9 +462,7 @@ async def test_page_exactly_full_has_no_next_page(
 async def test_invalid_page_values_fall_back_to_page_1_of_25(
     api: Api, runtime: Runtime, product_id: str, ticking_clock: None, params: dict[str, str]
 ) -> None:
-    await update_team_fields(
-        runtime, uuid.UUID(api.team.team_id), {"max_releases_per_product": 0}, LIMIT_FIELDS
-    )
+    await set_limits(runtime, api.team.team_id, max_releases_per_product=0)
     for n in range(27):
         await create(api, product_id, f"1.0.{n}")
     data = await listed(api, {"productId": product_id, **params})

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from releasegate.audit.models import AuditLog
+from releasegate.files.models import ReleaseFile
 from releasegate.licenses.models import License
 from releasegate.metadata.models import Metadata
 from releasegate.releases import repository as release_repo
-from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
+from releasegate.releases.models import Release, ReleaseLicense
 from releasegate.runtime import Runtime
 from tests.fixtures.api import Api, TeamCredentials
 from tests.fixtures.state import count, is_stored, journal, used_bytes
@@ -424,7 +425,7 @@ async def test_parallel_set_latest_leaves_exactly_one_latest(
 def move_on_first_read(monkeypatch: pytest.MonkeyPatch, to_product: str, reads: int) -> None:
     """The first `reads` unlocked reads see the release in `to_product`, as if a concurrent
     update moved it between that read and the lock of its (new) product."""
-    original = release_repo.get_release
+    original = release_repo.get
     remaining = [reads]
 
     async def get_release(
@@ -436,7 +437,7 @@ def move_on_first_read(monkeypatch: pytest.MonkeyPatch, to_product: str, reads: 
         remaining[0] -= 1
         return SimpleNamespace(product_id=uuid.UUID(to_product))
 
-    monkeypatch.setattr(release_repo, "get_release", get_release)
+    monkeypatch.setattr(release_repo, "get", get_release)
 
 
 async def test_set_latest_retries_when_the_release_moved_before_the_lock(

@@ -16,14 +16,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from releasegate.files import repository as file_rows
+from releasegate.files.models import ReleaseFile, StorageJournal, TeamStorageUsage
 from releasegate.releases import repository as release_repo
-from releasegate.releases.models import Release, ReleaseFile
+from releasegate.releases.models import Release
 from releasegate.runtime import Runtime
-from releasegate.storage.journal import StorageJournal
-from releasegate.teams import storage_usage
-from releasegate.teams.models import TeamStorageUsage
-from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
 from tests.fixtures.api import Api, update_body
+from tests.fixtures.teams import set_limits
 
 MIB = 1024 * 1024
 PARALLEL = 20
@@ -261,16 +260,14 @@ async def test_latest_index_violation_at_commit_is_409_conflicting_update(
 async def test_quota_exceeded_at_commit_is_400_and_discards_the_upload(
     api: Api, runtime: Runtime, product_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await update_team_fields(
-        runtime, uuid.UUID(api.team.team_id), {"max_storage_mb": 1}, LIMIT_FIELDS
-    )
+    await set_limits(runtime, api.team.team_id, max_storage_mb=1)
     first = await api.create_release(body(product_id), b"a" * (MIB - 10))
     assert first.status_code == 201, first.text
 
     async def stale_usage(*_args: Any, **_kwargs: Any) -> int:
         return 0  # the pre-check sees an empty quota; the conditional update must refuse
 
-    monkeypatch.setattr(storage_usage, "current_usage", stale_usage)
+    monkeypatch.setattr(file_rows, "used_bytes", stale_usage)
     response = await api.create_release(body(product_id, version="1.0.1"), b"b" * 11)
     assert response.status_code == 400, response.text
     assert response.json()["result"]["details"] == "Storage limit reached"

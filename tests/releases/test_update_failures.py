@@ -22,16 +22,15 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from releasegate.audit.models import AuditLog
+from releasegate.files.models import JournalKind, ReleaseFile, StorageJournal, TeamStorageUsage
 from releasegate.metadata.models import Metadata
 from releasegate.releases import service as release_service
-from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
+from releasegate.releases.models import Release, ReleaseLicense
 from releasegate.runtime import Runtime
-from releasegate.storage.journal import JournalKind, StorageJournal
-from releasegate.teams.models import TeamStorageUsage
-from releasegate.teams.service import LIMIT_FIELDS, update_team_fields
 from tests.fixtures.api import Api, jar_bytes
 from tests.fixtures.multipart import BOUNDARY, content_type, data_part, file_part
 from tests.fixtures.state import StorageProbe
+from tests.fixtures.teams import set_limits
 
 MIB = 1024 * 1024
 OLD_CONTENT = b"old release bytes\n" * 64
@@ -245,9 +244,7 @@ async def test_sha256_mismatch_changes_nothing(
 async def test_storage_limit_refusal_changes_nothing(
     api: Api, runtime: Runtime, probe: StorageProbe, existing: Existing
 ) -> None:
-    await update_team_fields(
-        runtime, uuid.UUID(api.team.team_id), {"max_storage_mb": 1}, LIMIT_FIELDS
-    )
+    await set_limits(runtime, api.team.team_id, max_storage_mb=1)
     before = await before_failure(probe, api, existing)
     response = await api.update_release(
         existing.release_id, changing_body(existing), b"y" * (MIB + 1), "new.txt"
@@ -339,8 +336,8 @@ async def test_failure_inside_commit_is_500_and_changes_nothing(
         raise RuntimeError("audit insert failed")
 
     before = await before_failure(probe, api, existing)
-    # The audit module as the release service sees it (releasegate.releases.service.audit).
-    monkeypatch.setattr("releasegate.releases.service.audit.record", failing_record)
+    # The audit insert of every change goes through releasegate.changes.
+    monkeypatch.setattr("releasegate.changes.record", failing_record)
     response = await api.update_release(
         existing.release_id, changing_body(existing), b"new bytes", "new.txt"
     )
@@ -358,11 +355,11 @@ async def test_upload_swept_before_commit_is_500_and_changes_nothing(
     existing: Existing,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original_inspect = release_service.inspect_file
+    original_inspect = release_service.inspect
     swept: list[str] = []
 
-    async def inspect_then_sweep(runtime_: Runtime, team: Any, staged: Any) -> Any:
-        facts = await original_inspect(runtime_, team, staged)
+    async def inspect_then_sweep(runtime_: Runtime, staged: Any, **options: Any) -> Any:
+        facts = await original_inspect(runtime_, staged, **options)
         assert await read_object(runtime_, staged.key) == b"new bytes"
         async with runtime_.database.write() as session:  # what the sweeper's claim does
             result = await session.execute(
@@ -375,7 +372,7 @@ async def test_upload_swept_before_commit_is_500_and_changes_nothing(
         swept.append(staged.key)
         return facts
 
-    monkeypatch.setattr(release_service, "inspect_file", inspect_then_sweep)
+    monkeypatch.setattr(release_service, "inspect", inspect_then_sweep)
     before = await before_failure(probe, api, existing)
     response = await api.update_release(
         existing.release_id, changing_body(existing), b"new bytes", "new.txt"

@@ -20,18 +20,12 @@ import pytest
 from sqlalchemy import select
 
 from releasegate.audit.models import AuditLog
+from releasegate.files.models import ReleaseFile, StorageJournal, TeamStorageUsage
 from releasegate.metadata.models import Metadata
-from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
+from releasegate.releases.models import Release, ReleaseLicense
 from releasegate.runtime import Runtime
-from releasegate.storage.backend import ObjectNotFound
-from releasegate.storage.journal import StorageJournal
-from releasegate.teams.models import TeamStorageUsage
-from releasegate.teams.service import (
-    LIMIT_FIELDS,
-    SETTING_FIELDS,
-    create_api_key,
-    update_team_fields,
-)
+from releasegate.storage import ObjectNotFound
+from releasegate.teams.service import create_api_key
 from tests.fixtures.api import Api, TeamCredentials, jar_bytes, update_body
 from tests.fixtures.multipart import (
     BOUNDARY,
@@ -41,6 +35,7 @@ from tests.fixtures.multipart import (
     encode,
     file_part,
 )
+from tests.fixtures.teams import set_team as set_team_fields
 
 MIB = 1024 * 1024
 ORIGINAL = b"original release bytes"
@@ -155,9 +150,7 @@ def assert_error(response: httpx.Response, status: int, details: str, data: obje
 
 
 async def set_team(runtime: Runtime, team: TeamCredentials, **changes: object) -> None:
-    await update_team_fields(
-        runtime, uuid.UUID(team.team_id), changes, LIMIT_FIELDS + SETTING_FIELDS
-    )
+    await set_team_fields(runtime, team.team_id, **changes)
 
 
 async def stored_bytes(runtime: Runtime, key: str) -> bytes:

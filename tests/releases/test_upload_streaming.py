@@ -23,8 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from releasegate.files.models import StorageJournal
 from releasegate.runtime import Runtime
-from releasegate.storage.journal import StorageJournal
 from tests.fixtures.api import Api
 from tests.fixtures.multipart import BOUNDARY, Part, content_type, data_part, encode, file_part
 from tests.fixtures.state import StorageProbe

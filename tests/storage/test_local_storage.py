@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from releasegate.db.migrate import upgrade_to_head
 from releasegate.db.session import Database
+from releasegate.files.keys import release_file_key
+from releasegate.files.models import JournalKind, StorageJournal
+from releasegate.files.staging import StagedWrite, StagingFailed, discard_object
 from releasegate.kit.clock import utcnow
 from releasegate.storage.backend import LocalStorage, ObjectNotFound, open_storage
-from releasegate.storage.journal import JournalKind, StorageJournal
-from releasegate.storage.keys import release_file_key
-from releasegate.storage.staging import StagedWrite, StagingFailed, discard_object
 from releasegate.teams.models import Team
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes

@@ -9,12 +9,12 @@ from typing import Any
 
 import structlog.testing
 
+from releasegate.files.keys import release_file_key
+from releasegate.files.reconcile import ReconcileReport, reconcile
+from releasegate.files.staging import StagedWrite
 from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime
-from releasegate.storage.backend import ObjectNotFound
-from releasegate.storage.keys import release_file_key
-from releasegate.storage.reconcile import ReconcileReport, reconcile
-from releasegate.storage.staging import StagedWrite
+from releasegate.storage import ObjectNotFound
 from tests.fixtures.api import Api, TeamCredentials
 
 CONTENT = b"release bytes"

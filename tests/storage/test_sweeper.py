@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import select
 
 from releasegate.app import create_app
+from releasegate.files.keys import release_file_key
+from releasegate.files.models import JournalKind, StorageJournal
+from releasegate.files.staging import StagedWrite
+from releasegate.files.sweeper import SweepReport, sweep_once
 from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime
 from releasegate.storage.backend import LocalStorage, ObjectNotFound
-from releasegate.storage.journal import JournalKind, StorageJournal
-from releasegate.storage.keys import release_file_key
-from releasegate.storage.staging import StagedWrite
-from releasegate.storage.sweeper import SweepReport, sweep_once
 from tests.fixtures.api import Api, TeamCredentials
 
 CONTENT = b"release bytes"

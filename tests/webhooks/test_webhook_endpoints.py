@@ -19,12 +19,12 @@ from sqlalchemy import select
 
 from releasegate.audit.models import AuditLog
 from releasegate.runtime import Runtime
-from releasegate.teams import service as teams
 from releasegate.webhooks.models import EventType, Webhook, WebhookEvent
 from releasegate.webhooks.outbox import emit
 from releasegate.webhooks.secrets import open_secret
 from tests.fixtures.api import Api, TeamCredentials
 from tests.fixtures.state import count
+from tests.fixtures.teams import set_limits
 
 URL = "https://hooks.example.com/releasegate"
 SECRET = re.compile(r"^[0-9a-f]{64}$")
@@ -114,9 +114,7 @@ async def audits(runtime: Runtime, *actions: str) -> list[AuditLog]:
 
 
 async def set_max_webhooks(runtime: Runtime, team: TeamCredentials, limit: int) -> None:
-    await teams.update_team_fields(
-        runtime, uuid.UUID(team.team_id), {"max_webhooks": limit}, teams.LIMIT_FIELDS
-    )
+    await set_limits(runtime, team.team_id, max_webhooks=limit)
 
 
 async def emit_event(runtime: Runtime, team: TeamCredentials) -> None:

@@ -12,13 +12,14 @@ from datetime import timedelta
 from starlette.requests import Request
 
 from releasegate.apikeys import repository
+from releasegate.apikeys.errors import ApiKeyExpired, InvalidApiKey, InvalidPathId
 from releasegate.apikeys.tokens import hash_token, is_well_formed
 from releasegate.audit.service import Actor
 from releasegate.kit.client_ip import resolve_client_ip
 from releasegate.kit.clock import utcnow
-from releasegate.kit.errors import ApiError
+from releasegate.kit.errors import RateLimited
 from releasegate.kit.ids import parse_uuid
-from releasegate.kit.ratelimit import LimiterUnavailable, charge, store_key
+from releasegate.kit.ratelimit import LimiterUnavailable, ServiceUnavailable, store_key
 from releasegate.runtime import Runtime
 from releasegate.teams.models import Team
 
@@ -54,30 +55,6 @@ def client_ip_of(runtime: Runtime, request: Request) -> str:
     )
 
 
-def _too_many(retry_after: int) -> ApiError:
-    return ApiError(429, "Too many requests", headers={"Retry-After": str(retry_after)})
-
-
-def _unavailable() -> ApiError:
-    return ApiError(503, "Service unavailable")
-
-
-async def _hit(runtime: Runtime, bucket: str, subject: str) -> None:
-    settings = runtime.settings
-    try:
-        retry_after = await charge(
-            runtime.limiter,
-            bucket,
-            subject,
-            settings.rate_limits[bucket],
-            fail_open=settings.rate_limit_fail_mode == "open",
-        )
-    except LimiterUnavailable:
-        raise _unavailable() from None
-    if retry_after is not None:
-        raise _too_many(retry_after)
-
-
 async def _check_lockout(runtime: Runtime, ip: str) -> None:
     limit = runtime.settings.rate_limits["auth.failure"]
     if limit is None:
@@ -86,32 +63,32 @@ async def _check_lockout(runtime: Runtime, ip: str) -> None:
         count, ttl = await runtime.limiter.count(store_key("auth.failure", ip))
     except LimiterUnavailable:
         if runtime.settings.rate_limit_fail_mode == "closed":
-            raise _unavailable() from None
+            raise ServiceUnavailable() from None
         return
     if count >= limit.max_requests:
-        raise _too_many(ttl)
+        raise RateLimited(ttl)
 
 
-async def _auth_failure(runtime: Runtime, ip: str, details: str) -> ApiError:
+async def _auth_failure(runtime: Runtime, ip: str, refusal: InvalidApiKey) -> InvalidApiKey:
     limit = runtime.settings.rate_limits["auth.failure"]
     if limit is not None:
         with contextlib.suppress(LimiterUnavailable):
             await runtime.limiter.hit(
                 store_key("auth.failure", ip), limit.max_requests, limit.window_seconds
             )
-    return ApiError(401, details, headers={"WWW-Authenticate": "Bearer"})
+    return refusal
 
 
 def parse_path_ids(team_id: str, path_ids: Sequence[tuple[str, str]]) -> list[uuid.UUID]:
     """C1 then C2: the team id, then each path id left to right."""
     team_uuid = parse_uuid(team_id)
     if team_uuid is None:
-        raise ApiError(400, "Invalid teamId")
+        raise InvalidPathId("teamId")
     parsed = [team_uuid]
     for name, raw in path_ids:
         value = parse_uuid(raw)
         if value is None:
-            raise ApiError(400, f"Invalid {name}")
+            raise InvalidPathId(name)
         parsed.append(value)
     return parsed
 
@@ -122,7 +99,7 @@ async def authorize(
     team_id: uuid.UUID,
     bucket: str,
 ) -> Caller:
-    """C3–C6 for a request whose path ids already parsed; raises ApiError on failure."""
+    """C3–C6 for a request whose path ids already parsed; raises a Refusal on failure."""
     ip = client_ip_of(runtime, request)
     await _check_lockout(runtime, ip)
 
@@ -136,13 +113,13 @@ async def authorize(
         async with runtime.database.read() as session:
             found = await repository.find_for_team(session, key_hash, team_id)
     if found is None:
-        raise await _auth_failure(runtime, ip, "Invalid API key")
+        raise await _auth_failure(runtime, ip, InvalidApiKey())
     api_key, team = found
     now = utcnow()
     if api_key.expires_at is not None and api_key.expires_at <= now:
-        raise await _auth_failure(runtime, ip, "API key expired")
+        raise await _auth_failure(runtime, ip, ApiKeyExpired())
 
-    await _hit(runtime, bucket, str(api_key.id))
+    await runtime.charge(bucket, str(api_key.id))
 
     interval = timedelta(seconds=runtime.settings.api_key_last_seen_interval)
     if api_key.last_seen_at is None or api_key.last_seen_at < now - interval:

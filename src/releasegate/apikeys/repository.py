@@ -1,3 +1,5 @@
+"""All API key SQL."""
+
 from __future__ import annotations
 
 import uuid
@@ -39,6 +41,11 @@ async def touch_last_seen(
 
 async def count_for_team(session: AsyncSession, team_id: uuid.UUID) -> int:
     return int((await session.scalar(select(func.count()).where(ApiKey.team_id == team_id))) or 0)
+
+
+async def add(session: AsyncSession, key: ApiKey) -> None:
+    session.add(key)
+    await session.flush()
 
 
 async def delete_for_team(session: AsyncSession, team_id: uuid.UUID, key_id: uuid.UUID) -> bool:

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.audit.views import audit_filter, list_audit_logs
-from releasegate.kit.http import RuntimeDep, respond
+from releasegate.audit.views import audit_filter, audit_log_json, audit_log_page
+from releasegate.kit.envelope import ok
 from releasegate.kit.openapi import envelope_responses
-from releasegate.kit.pagination import first, parse_page
+from releasegate.kit.pagination import first, page_data, parse_page
+from releasegate.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["audit"])
 
@@ -31,4 +32,5 @@ async def list_audit_logs_endpoint(teamId: str, request: Request, runtime: Runti
         first(params, "action"),
         first(params, "since"),
     )
-    return respond(200, await list_audit_logs(runtime, team_id, where, parse_page(params)))
+    page = await audit_log_page(runtime, team_id, where, parse_page(params))
+    return ok(page_data("auditLogs", page, audit_log_json), "Audit logs found")

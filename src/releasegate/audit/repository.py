@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.audit.models import AuditLog
-from releasegate.kit.pagination import PageRequest
+from releasegate.kit.pagination import Page, PageRequest, fetch_page
 
 
 @dataclass(frozen=True)
@@ -38,24 +38,7 @@ def _conditions(team_id: uuid.UUID, where: AuditFilter) -> list[ColumnElement[bo
 
 async def page(
     session: AsyncSession, team_id: uuid.UUID, where: AuditFilter, request: PageRequest
-) -> tuple[list[AuditLog], int]:
-    """Newest first, `page_size + 1` rows, and the total count of matching rows."""
-    conditions = _conditions(team_id, where)
-    total = await session.scalar(select(func.count()).select_from(AuditLog).where(*conditions))
-    newest_first = (AuditLog.created_at.desc(), AuditLog.id.desc())
-    # Deferred join: walk the index for ids only, then load the (large) rows of one page.
-    page_ids = (
-        select(AuditLog.id)
-        .where(*conditions)
-        .order_by(*newest_first)
-        .offset(request.offset)
-        .limit(request.page_size + 1)
-        .subquery()
-    )
-    rows = await session.scalars(
-        select(AuditLog)
-        .join(page_ids, AuditLog.id == page_ids.c.id)
-        .where(AuditLog.team_id == team_id)
-        .order_by(*newest_first)
-    )
-    return list(rows), int(total or 0)
+) -> Page[AuditLog]:
+    """Newest first (ties by id, descending)."""
+    ordering = (AuditLog.created_at.desc(), AuditLog.id.desc())
+    return await fetch_page(session, AuditLog, _conditions(team_id, where), ordering, request)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from releasegate.audit import repository as repo
 from releasegate.audit.models import AuditLog
 from releasegate.audit.repository import AuditFilter
 from releasegate.kit.clock import iso
-from releasegate.kit.envelope import envelope
 from releasegate.kit.ids import parse_uuid
-from releasegate.kit.pagination import PageRequest, split_page
+from releasegate.kit.pagination import Page, PageRequest
 from releasegate.kit.validation import parse_rfc3339
 from releasegate.runtime import Runtime
 
@@ -101,23 +99,8 @@ def audit_log_json(row: AuditLog) -> dict[str, object]:
 
 
 async def audit_log_page(
-    runtime: Runtime, team_id: uuid.UUID, where: AuditFilter, page: PageRequest
-) -> dict[str, Any]:
-    """One page of the team's audit log, newest first: `{auditLogs, hasNextPage, totalResults}`."""
+    runtime: Runtime, team_id: uuid.UUID, where: AuditFilter, request: PageRequest
+) -> Page[AuditLog]:
+    """One page of the team's audit log, newest first (`GET /audit-logs`, `audit list`)."""
     async with runtime.database.read() as session:
-        rows, total = await repo.page(session, team_id, where, page)
-    rows, has_next = split_page(rows, page)
-    return {
-        "auditLogs": [audit_log_json(row) for row in rows],
-        "hasNextPage": has_next,
-        "totalResults": total,
-    }
-
-
-async def list_audit_logs(
-    runtime: Runtime, team_id: uuid.UUID, where: AuditFilter, page: PageRequest
-) -> dict[str, object]:
-    """GET /audit-logs: the `Audit logs found` envelope around one page."""
-    return envelope(
-        await audit_log_page(runtime, team_id, where, page), "Audit logs found", valid=True
-    )
+        return await repo.page(session, team_id, where, request)

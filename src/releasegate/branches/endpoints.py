@@ -6,20 +6,16 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.branches.schemas import CREATE_BRANCH, UPDATE_BRANCH
-from releasegate.branches.service import (
-    create_branch,
-    delete_branch,
-    get_branch,
-    list_branches,
-    update_branch,
-)
-from releasegate.kit.errors import ApiError
-from releasegate.kit.http import RuntimeDep, respond
+from releasegate.branches import service
+from releasegate.branches.schemas import CREATE_BRANCH, UPDATE_BRANCH, BranchRename, NewBranch
+from releasegate.branches.views import BranchView
+from releasegate.kit.envelope import ok
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.json_body import read_json_body
 from releasegate.kit.openapi import envelope_responses
-from releasegate.kit.pagination import choice, first, parse_page
+from releasegate.kit.pagination import choice, first, page_data, parse_page
+from releasegate.products.errors import InvalidProductId
+from releasegate.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["branches"])
 
@@ -36,11 +32,11 @@ async def list_branches_endpoint(teamId: str, request: Request, runtime: Runtime
     params = request.query_params
     product_id = parse_uuid(first(params, "productId"))
     if product_id is None:
-        raise ApiError(400, "Invalid or missing productId")
+        raise InvalidProductId()
     search = first(params, "search")
     sort_column = choice(params, "sortColumn", ("name", "createdAt", "updatedAt"), "createdAt")
     column = {"name": "name", "createdAt": "created_at", "updatedAt": "updated_at"}[sort_column]
-    body = await list_branches(
+    page = await service.list_branches(
         runtime,
         team_id,
         product_id,
@@ -48,7 +44,7 @@ async def list_branches_endpoint(teamId: str, request: Request, runtime: Runtime
         column,
         parse_page(params),
     )
-    return respond(200, body)
+    return ok(page_data("branches", page, BranchView.to_json), "Branches found")
 
 
 @router.post("/branches", status_code=201, responses=envelope_responses(201, 403, 404, 409, 413))
@@ -58,8 +54,8 @@ async def create_branch_endpoint(teamId: str, request: Request, runtime: Runtime
     """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    data = await read_json_body(request, CREATE_BRANCH)
-    return respond(201, await create_branch(runtime, caller, data))
+    new = NewBranch.from_body(await read_json_body(request, CREATE_BRANCH))
+    return (await service.create_branch(runtime, caller, new)).response(201)
 
 
 @router.get("/branches/{branchId}", responses=envelope_responses(200, 404))
@@ -69,7 +65,8 @@ async def get_branch_endpoint(
     """Get one branch. 200 `Branch found`; 404 `Branch not found` (dev-api-releases.md §9)."""
     team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
     await authorize(runtime, request, team_id, "dev.read")
-    return respond(200, await get_branch(runtime, team_id, branch_id))
+    view = await service.get_branch(runtime, team_id, branch_id)
+    return ok(view.to_json(), "Branch found")
 
 
 @router.put("/branches/{branchId}", responses=envelope_responses(200, 404, 409, 413))
@@ -82,8 +79,8 @@ async def update_branch_endpoint(
     """
     team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    data = await read_json_body(request, UPDATE_BRANCH)
-    return respond(200, await update_branch(runtime, caller, branch_id, data))
+    rename = BranchRename.from_body(await read_json_body(request, UPDATE_BRANCH))
+    return (await service.update_branch(runtime, caller, branch_id, rename)).response()
 
 
 @router.delete("/branches/{branchId}", responses=envelope_responses(200, 404, 409))
@@ -97,4 +94,4 @@ async def delete_branch_endpoint(
     """
     team_id, branch_id = parse_path_ids(teamId, [("branchId", branchId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await delete_branch(runtime, caller, branch_id))
+    return (await service.delete_branch(runtime, caller, branch_id)).response()

@@ -1,15 +1,16 @@
+"""All branch SQL. Every query is scoped by team (invariant I7)."""
+
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.branches.models import Branch
-from releasegate.kit.pagination import PageRequest
+from releasegate.kit.pagination import Page, PageRequest, fetch_page
 from releasegate.kit.sql_text import contains_ascii_insensitive
-from releasegate.releases.models import Release
 
 
 async def get(
@@ -19,6 +20,39 @@ async def get(
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(query)
+
+
+async def get_of_product(
+    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID, branch_id: uuid.UUID
+) -> Branch | None:
+    return await session.scalar(
+        select(Branch).where(
+            Branch.team_id == team_id, Branch.product_id == product_id, Branch.id == branch_id
+        )
+    )
+
+
+async def by_ids(
+    session: AsyncSession, team_id: uuid.UUID, branch_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Branch]:
+    if not branch_ids:
+        return {}
+    rows = await session.scalars(
+        select(Branch).where(Branch.team_id == team_id, Branch.id.in_(branch_ids))
+    )
+    return {row.id: row for row in rows}
+
+
+async def of_product(
+    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID
+) -> list[Branch]:
+    """The product's branches, oldest first."""
+    rows = await session.scalars(
+        select(Branch)
+        .where(Branch.team_id == team_id, Branch.product_id == product_id)
+        .order_by(Branch.created_at, Branch.id)
+    )
+    return list(rows)
 
 
 async def count_for_product(
@@ -46,19 +80,16 @@ async def name_taken(
     return (await session.scalar(query.limit(1))) is not None
 
 
-async def delete_branch(session: AsyncSession, team_id: uuid.UUID, branch_id: uuid.UUID) -> None:
+async def delete_branches(
+    session: AsyncSession, team_id: uuid.UUID, branch_ids: Collection[uuid.UUID]
+) -> None:
+    if not branch_ids:
+        return
     await session.execute(
         delete(Branch)
-        .where(Branch.team_id == team_id, Branch.id == branch_id)
+        .where(Branch.team_id == team_id, Branch.id.in_(branch_ids))
         .execution_options(synchronize_session=False)
     )
-
-
-def _filtered(team_id: uuid.UUID, product_id: uuid.UUID, search: str | None) -> Select[Branch]:
-    query = select(Branch).where(Branch.team_id == team_id, Branch.product_id == product_id)
-    if search:
-        query = query.where(contains_ascii_insensitive(Branch.name, search))
-    return query
 
 
 async def page(
@@ -68,27 +99,19 @@ async def page(
     search: str | None,
     sort_column: str,
     request: PageRequest,
-) -> tuple[list[Branch], int]:
-    query = _filtered(team_id, product_id, search)
-    total = int((await session.scalar(select(func.count()).select_from(query.subquery()))) or 0)
+) -> Page[Branch]:
+    conditions: list[ColumnElement[bool]] = [
+        Branch.team_id == team_id,
+        Branch.product_id == product_id,
+    ]
+    if search:
+        conditions.append(contains_ascii_insensitive(Branch.name, search))
     column = getattr(Branch, sort_column)
-    ordering = column.desc() if request.descending else column.asc()
-    rows = await session.scalars(
-        query.order_by(ordering, Branch.id).offset(request.offset).limit(request.page_size + 1)
-    )
-    return list(rows), total
+    ordering = [column.desc() if request.descending else column.asc(), Branch.id]
+    return await fetch_page(session, Branch, conditions, ordering, request)
 
 
-async def release_counts(
-    session: AsyncSession, team_id: uuid.UUID, branch_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    counts: dict[uuid.UUID, int] = dict.fromkeys(branch_ids, 0)
-    if branch_ids:
-        for branch_id, count in await session.execute(
-            select(Release.branch_id, func.count())
-            .where(Release.team_id == team_id, Release.branch_id.in_(branch_ids))
-            .group_by(Release.branch_id)
-        ):
-            if branch_id is not None:
-                counts[branch_id] = int(count)
-    return counts
+async def named(session: AsyncSession, product_id: uuid.UUID, name: str) -> Branch | None:
+    """The product's branch with this exact name (clients address branches by name)."""
+    query = select(Branch).where(Branch.product_id == product_id, Branch.name == name)
+    return await session.scalar(query)

@@ -1,4 +1,8 @@
+"""The Branch object, nested in a release and as the branch endpoints show it (§1.6, §9)."""
+
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from releasegate.branches.models import Branch
 from releasegate.kit.clock import iso
@@ -15,6 +19,12 @@ def branch_json(row: Branch) -> dict[str, object]:
     }
 
 
-def branch_with_count_json(row: Branch, release_count: int) -> dict[str, object]:
-    """The Branch object of the branch endpoints (§9): nested form plus `releaseCount`."""
-    return {**branch_json(row), "releaseCount": release_count}
+@dataclass(frozen=True)
+class BranchView:
+    """A branch with its number of releases: the object of the branch endpoints (§9)."""
+
+    branch: Branch
+    release_count: int
+
+    def to_json(self) -> dict[str, object]:
+        return {**branch_json(self.branch), "releaseCount": self.release_count}

@@ -23,6 +23,7 @@ from releasegate.kit.rsa_keys import public_key_base64
 from releasegate.kit.validation import parse_rfc3339
 from releasegate.runtime import Runtime
 from releasegate.teams import service as teams
+from releasegate.teams.schemas import TeamLimits, TeamSettings
 
 
 @team_app.command("create")
@@ -120,9 +121,8 @@ def team_limits(
     for name, value in changes.items():
         if not isinstance(value, bool):
             _non_negative(name, value)
-    values = with_runtime(
-        lambda runtime: teams.update_team_fields(runtime, team_id, changes, teams.LIMIT_FIELDS)
-    )
+    limits = TeamLimits(**changes)
+    values = with_runtime(lambda runtime: teams.update_limits(runtime, team_id, limits))
     _show(values, as_json)
 
 
@@ -188,9 +188,8 @@ def team_settings(
         changes["ip_timeout"] = ip_timeout or None
     if returned_fields is not None:
         changes["returned_fields"] = json.dumps(parse_returned_fields(returned_fields))
-    values = with_runtime(
-        lambda runtime: teams.update_team_fields(runtime, team_id, changes, teams.SETTING_FIELDS)
-    )
+    settings = TeamSettings(**changes)
+    values = with_runtime(lambda runtime: teams.update_settings(runtime, team_id, settings))
     _show(values, as_json)
 
 

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 import typer
 
-from releasegate.audit.views import AUDIT_ACTIONS, audit_filter, audit_log_page
+from releasegate.audit.views import AUDIT_ACTIONS, audit_filter, audit_log_json, audit_log_page
 from releasegate.cli.main import app, emit_json, fail, team_id_option, with_runtime
-from releasegate.kit.errors import ApiError
-from releasegate.kit.pagination import PAGE_SIZES, PageRequest
+from releasegate.kit.pagination import PAGE_SIZES, PageRequest, page_data
 from releasegate.kit.validation import parse_rfc3339
 from releasegate.runtime import Runtime
+from releasegate.teams.errors import TeamNotFound
 from releasegate.teams.service import team_exists
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit log")
@@ -45,8 +45,9 @@ def audit_list(
 
     async def read(runtime: Runtime) -> dict[str, Any]:
         if not await team_exists(runtime, team_id):
-            raise ApiError(404, "Team not found")
-        return await audit_log_page(runtime, team_id, where, request)
+            raise TeamNotFound()
+        page = await audit_log_page(runtime, team_id, where, request)
+        return page_data("auditLogs", page, audit_log_json)
 
     data = with_runtime(read)
     if as_json:

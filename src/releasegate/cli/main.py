@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from releasegate.db.migrate import upgrade_to_head
-from releasegate.kit.errors import ApiError
+from releasegate.kit.errors import Refusal
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.keyring import SecretKeyError
 from releasegate.runtime import Runtime, build_runtime, load_keyring
@@ -59,7 +59,7 @@ def with_runtime(action: Callable[[Runtime], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
-    except ApiError as exc:
+    except Refusal as exc:
         fail(exc.details)
     except LookupError as exc:
         fail(str(exc))

@@ -11,14 +11,15 @@ import typer
 
 from releasegate.audit.service import CLI_ACTOR
 from releasegate.cli.main import app, emit_json, fail, team_id_option, with_runtime
-from releasegate.kit.errors import ApiError
 from releasegate.kit.ids import parse_uuid
-from releasegate.kit.pagination import PAGE_SIZES, PageRequest
+from releasegate.kit.pagination import PAGE_SIZES, PageRequest, page_data
 from releasegate.kit.validation import Object, validate
 from releasegate.runtime import Runtime
+from releasegate.teams.errors import TeamNotFound
 from releasegate.teams.service import team_exists
 from releasegate.webhooks import service
-from releasegate.webhooks.schemas import CREATE_WEBHOOK, UPDATE_WEBHOOK
+from releasegate.webhooks.schemas import CREATE_WEBHOOK, UPDATE_WEBHOOK, WebhookChanges
+from releasegate.webhooks.views import webhook_event_json, webhook_json
 
 webhook_app = typer.Typer(no_args_is_help=True, help="Webhooks and their events")
 app.add_typer(webhook_app, name="webhook")
@@ -49,7 +50,7 @@ def _events(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _checked(schema: Object, body: Mapping[str, object]) -> dict[str, Any]:
+def _checked(schema: Object, body: Mapping[str, object]) -> WebhookChanges:
     """The body as the API would accept it; the first issue, named by its option, otherwise."""
     cleaned, issues = validate(schema, body)
     if cleaned is None:
@@ -57,12 +58,12 @@ def _checked(schema: Object, body: Mapping[str, object]) -> dict[str, Any]:
         option = OPTION_NAMES.get(str(issue.path[0])) if issue.path else None
         fail(f"{option}: {issue.message}" if option else issue.message)
     assert cleaned is not None
-    return cleaned
+    return WebhookChanges.from_body(cleaned)
 
 
-def _data(body: dict[str, object]) -> dict[str, Any]:
-    """The `data` of a service's envelope (an object for every webhook response)."""
-    return cast(dict[str, Any], body["data"])
+def _data(data: object) -> dict[str, Any]:
+    """A webhook answer's `data` (an object for every webhook response)."""
+    return cast(dict[str, Any], data)
 
 
 def _in_team(team_id: uuid.UUID, action: Callable[[Runtime], Awaitable[T]]) -> T:
@@ -70,7 +71,7 @@ def _in_team(team_id: uuid.UUID, action: Callable[[Runtime], Awaitable[T]]) -> T
 
     async def run(runtime: Runtime) -> T:
         if not await team_exists(runtime, team_id):
-            raise ApiError(404, "Team not found")
+            raise TeamNotFound()
         return await action(runtime)
 
     return with_runtime(run)
@@ -105,7 +106,7 @@ def webhook_create(
     created = with_runtime(
         lambda runtime: service.create_webhook(runtime, team_id, CLI_ACTOR, data)
     )
-    _show_with_secret(_data(created), as_json)
+    _show_with_secret(_data(created.data), as_json)
 
 
 @webhook_app.command("list")
@@ -118,8 +119,8 @@ def webhook_list(
     """List a team's webhooks, newest first: id, state, URL, events (tab-separated)."""
     team_id = team_id_option(team)
     request = _page(page, page_size)
-    body = _in_team(team_id, lambda runtime: service.list_webhooks(runtime, team_id, request))
-    data = _data(body)
+    found = _in_team(team_id, lambda runtime: service.list_webhooks(runtime, team_id, request))
+    data = _data(page_data("webhooks", found, webhook_json))
     if as_json:
         emit_json(data)
         return
@@ -158,9 +159,9 @@ def webhook_update(
         lambda runtime: service.update_webhook(runtime, team_id, CLI_ACTOR, webhook_uuid, data),
     )
     if as_json:
-        emit_json(_data(body))
+        emit_json(_data(body.data))
     else:
-        typer.echo(_webhook_line(_data(body)))
+        typer.echo(_webhook_line(_data(body.data)))
 
 
 @webhook_app.command("delete")
@@ -176,7 +177,7 @@ def webhook_delete(
         team_id, lambda runtime: service.delete_webhook(runtime, team_id, CLI_ACTOR, webhook_uuid)
     )
     if as_json:
-        emit_json(_data(body))
+        emit_json(_data(body.data))
     else:
         typer.echo("deleted")
 
@@ -193,7 +194,7 @@ def webhook_rotate_secret(
     body = _in_team(
         team_id, lambda runtime: service.rotate_secret(runtime, team_id, CLI_ACTOR, webhook_uuid)
     )
-    _show_with_secret(_data(body), as_json)
+    _show_with_secret(_data(body.data), as_json)
 
 
 @webhook_app.command("events")
@@ -208,10 +209,10 @@ def webhook_events(
     team_id = team_id_option(team)
     webhook_uuid = _uuid_argument("WEBHOOK_ID", webhook_id)
     request = _page(page, page_size)
-    body = _in_team(
+    found = _in_team(
         team_id, lambda runtime: service.list_events(runtime, team_id, webhook_uuid, request)
     )
-    data = _data(body)
+    data = _data(page_data("events", found, webhook_event_json))
     if as_json:
         emit_json(data)
         return
@@ -239,12 +240,13 @@ def webhook_redeliver(
     team_id = team_id_option(team)
     event_uuid = _uuid_argument("EVENT_ID", event_id)
 
-    async def redeliver(runtime: Runtime) -> dict[str, object]:
+    async def redeliver(runtime: Runtime) -> object:
         webhook_uuid = await service.webhook_of_event(runtime, team_id, event_uuid)
-        return await service.redeliver_event(runtime, team_id, CLI_ACTOR, webhook_uuid, event_uuid)
+        reply = await service.redeliver_event(runtime, team_id, CLI_ACTOR, webhook_uuid, event_uuid)
+        return reply.data
 
-    body = _in_team(team_id, redeliver)
+    data = _in_team(team_id, redeliver)
     if as_json:
-        emit_json(_data(body))
+        emit_json(_data(data))
     else:
         typer.echo(f"requeued {event_uuid}")

@@ -14,23 +14,42 @@ from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.client import repository as repo
+from releasegate.branches import repository as branches
 from releasegate.client import standing
+from releasegate.client.errors import (
+    ClassloaderNotAllowed,
+    EmptyBranch,
+    InvalidSessionKey,
+    NoAccessToRelease,
+    ReleaseArchived,
+    ReleaseIsDraft,
+    UnknownBranch,
+)
 from releasegate.client.limits import check_buckets, claim_session_secret
 from releasegate.client.request_log import Trace
-from releasegate.client.responses import ClientError, RequestStatus
 from releasegate.client.schemas import ClientRequest
 from releasegate.client.standing import Device
 from releasegate.client.team_keys import private_key
 from releasegate.client.verification import load_license
+from releasegate.files.models import ReleaseFile
+from releasegate.files.reading import open_stored
 from releasegate.kit.clock import iso, utcnow
-from releasegate.kit.session_key import InvalidSessionKey, content_key, open_session_key, secret_hex
+from releasegate.kit.session_key import (
+    UnreadableSessionKey,
+    content_key,
+    open_session_key,
+    secret_hex,
+)
 from releasegate.kit.stream_cipher import encrypt_stream, encrypted_length
-from releasegate.releases.models import Release, ReleaseFile, ReleaseStatus
+from releasegate.products import repository as products
+from releasegate.releases import repository as releases
+from releasegate.releases.errors import ReleaseNotFound
+from releasegate.releases.models import Release, ReleaseStatus
 from releasegate.runtime import Runtime
-from releasegate.storage.backend import ObjectNotFound, OpenedObject
+from releasegate.storage import OpenedObject
+from releasegate.teams import repository as teams
+from releasegate.teams.errors import TeamNotFound
 
-NO_CLASSLOADER = "Using classloader requires a higher plan. Either upgrade or contact support."
 _PERCENT_ENCODABLE = ("X-Product-Name", "X-Version", "X-Latest-Version", "X-Main-Class")
 
 
@@ -48,42 +67,34 @@ class Selected:
     product_name: str
 
 
-def _not_found(details: str) -> ClientError:
-    return ClientError(404, RequestStatus.RELEASE_NOT_FOUND, details)
-
-
 async def _select(
     session: AsyncSession, product_id: uuid.UUID, request: ClientRequest, license_id: uuid.UUID
 ) -> Selected:
     """Rows 19–25 (§4.4): one candidate by exact version or the latest, then its status."""
     branch_id: uuid.UUID | None = None
     if request.branch is not None:
-        branch = await repo.branch_named(session, product_id, request.branch)
+        branch = await branches.named(session, product_id, request.branch)
         if branch is None:
-            raise _not_found("Branch not found")
-        if not await repo.has_candidates(session, product_id, branch.id):
-            raise _not_found("No releases found for this branch")
+            raise UnknownBranch()
+        if not await releases.has_downloadable(session, product_id, branch.id):
+            raise EmptyBranch()
         branch_id = branch.id
-    latest = await repo.candidate(session, product_id, branch_id)
+    latest = await releases.downloadable(session, product_id, branch_id)
     chosen = (
         latest
         if request.version is None
-        else await repo.candidate(session, product_id, branch_id, version=request.version)
+        else await releases.downloadable(session, product_id, branch_id, version=request.version)
     )
     if chosen is None:
-        raise _not_found("Release not found")
+        raise ReleaseNotFound()
     release, file = chosen
     if release.status == ReleaseStatus.ARCHIVED:
-        raise ClientError(403, RequestStatus.RELEASE_ARCHIVED, "Release is archived")
+        raise ReleaseArchived()
     if release.status == ReleaseStatus.DRAFT:
-        raise ClientError(403, RequestStatus.RELEASE_DRAFT, "Release is draft")
-    if not await repo.may_download(session, release.id, license_id):
-        raise ClientError(
-            403,
-            RequestStatus.NO_ACCESS_TO_RELEASE,
-            "License does not have access to this release",
-        )
-    name = await repo.product_name(session, product_id)
+        raise ReleaseIsDraft()
+    if not await releases.may_download(session, release.id, license_id):
+        raise NoAccessToRelease()
+    name = await products.name_of(session, product_id)
     return Selected(release, file, None if latest is None else latest[0].version, name)
 
 
@@ -93,21 +104,10 @@ async def _session_secret(
     """Rows 7–8: decrypt the session key, then spend its secret (replay guard)."""
     try:
         secret = open_session_key(private_key(runtime.keyring, team_id, ciphertext), session_key)
-    except InvalidSessionKey:
-        raise ClientError(400, RequestStatus.INVALID_SESSION_KEY, "Invalid session key") from None
+    except UnreadableSessionKey:
+        raise InvalidSessionKey() from None
     await claim_session_secret(runtime, team_id, secret_hex(secret))
     return secret
-
-
-async def _open(runtime: Runtime, file: ReleaseFile) -> OpenedObject:
-    """Row 26: a missing object, or one of another size than recorded, is `File not found`."""
-    try:
-        opened = await runtime.storage.open(file.key)
-    except ObjectNotFound:
-        opened = None
-    if opened is None or opened.size != file.size:
-        raise _not_found("File not found")
-    return opened
 
 
 async def _close(opened: OpenedObject) -> None:
@@ -167,15 +167,15 @@ async def deliver(
     lookup = runtime.keyring.license_lookup(request.license_key, str(team_id))
     await check_buckets(runtime, "classloader", team_id, lookup, device.ip)
     async with runtime.database.read() as session:
-        team = await repo.live_team(session, team_id)
+        team = await teams.live_team(session, team_id)
         if team is None:
-            raise ClientError(404, RequestStatus.TEAM_NOT_FOUND, "Team not found")
+            raise TeamNotFound()
         trace.team_id = team.id
         if not team.allow_classloader:
-            raise ClientError(403, RequestStatus.FORBIDDEN, NO_CLASSLOADER)
-        ciphertext = await repo.private_key_ciphertext(session, team_id)
+            raise ClassloaderNotAllowed()
+        ciphertext = await teams.private_key_ciphertext(session, team_id)
     if ciphertext is None:
-        raise ClientError(400, RequestStatus.INVALID_SESSION_KEY, "Invalid session key")
+        raise InvalidSessionKey()
     secret = await _session_secret(runtime, team_id, ciphertext, request.session_key)
     now = utcnow()
     async with runtime.database.read() as session:
@@ -187,7 +187,7 @@ async def deliver(
         selected = await _select(session, request.product_id, request, holder.license.id)
     trace.release_id = selected.release.id
     trace.release_file_id = selected.file.id
-    opened = await _open(runtime, selected.file)
+    opened = await open_stored(runtime, selected.file)  # row 26, before the success
     try:
         async with runtime.database.write() as session:
             await standing.commit_success(session, holder, device, selected.release.id, now, trace)

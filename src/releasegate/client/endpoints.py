@@ -15,14 +15,14 @@ from starlette.responses import Response, StreamingResponse
 from releasegate.apikeys.auth import client_ip_of
 from releasegate.client import request_log
 from releasegate.client.classloader import deliver
+from releasegate.client.errors import BadRequest, ClientBodyTooLarge
 from releasegate.client.limits import Endpoint
 from releasegate.client.request_log import Trace
 from releasegate.client.responses import (
-    ClientError,
     RequestStatus,
-    bad_request,
     client_response,
-    error_response,
+    code_of,
+    refusal_response,
 )
 from releasegate.client.schemas import (
     HEARTBEAT_FIELDS,
@@ -34,11 +34,11 @@ from releasegate.client.schemas import (
 from releasegate.client.standing import Device
 from releasegate.client.verification import verify
 from releasegate.kit.client_ip import resolve_country
-from releasegate.kit.http import RuntimeDep
+from releasegate.kit.errors import Refusal
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.json_body import BodyTooLarge, read_limited
 from releasegate.kit.strict_json import InvalidJSON, parse_strict_json
-from releasegate.runtime import Runtime
+from releasegate.runtime import Runtime, RuntimeDep
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1/client/teams/{teamId}/verification", tags=["client"])
@@ -81,15 +81,15 @@ async def _json_object(request: Request) -> dict[str, object]:
     try:
         raw = await read_limited(request, BODY_LIMIT)
     except BodyTooLarge:
-        raise ClientError(413, RequestStatus.BAD_REQUEST, "Request body too large") from None
+        raise ClientBodyTooLarge() from None
     except ClientDisconnect:
-        raise bad_request("Invalid JSON payload") from None
+        raise BadRequest("Invalid JSON payload") from None
     try:
         value = parse_strict_json(raw)
     except InvalidJSON:
-        raise bad_request("Invalid JSON payload") from None
+        raise BadRequest("Invalid JSON payload") from None
     if not isinstance(value, dict):
-        raise bad_request("Invalid payload")
+        raise BadRequest("Invalid payload")
     return value
 
 
@@ -99,9 +99,9 @@ async def _answer(
     """Run a handler; refusals and failures become the envelope; the log row follows the reply."""
     try:
         response = await handle()
-    except ClientError as error:
-        trace.finish(error.status, error.code)
-        response = error_response(error)
+    except Refusal as refusal:
+        trace.finish(refusal.status, code_of(refusal))
+        response = refusal_response(refusal)
     except Exception as exc:
         log.error("client_request_failed", error=type(exc).__name__, exc_info=True)
         trace.finish(500, RequestStatus.INTERNAL_SERVER_ERROR)
@@ -123,7 +123,7 @@ async def _verification(
         body = await _json_object(request)
         team_id = parse_uuid(team_path)
         if team_id is None:
-            raise bad_request("Invalid team UUID")
+            raise BadRequest("Invalid team UUID")
         parsed = parse_body(body, fields)
         result = await verify(
             runtime, endpoint, team_id, parsed, _device(trace, parsed.hardware_identifier), trace
@@ -174,7 +174,7 @@ async def classloader_endpoint(teamId: str, request: Request, runtime: RuntimeDe
     async def handle() -> Response:
         team_id = parse_uuid(teamId)
         if team_id is None:
-            raise bad_request("Invalid team UUID")
+            raise BadRequest("Invalid team UUID")
         parsed = parse_query(_first_values(request))
         delivery = await deliver(
             runtime, team_id, parsed, _device(trace, parsed.hardware_identifier), trace

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from releasegate.client.responses import rate_limited, service_unavailable
-from releasegate.kit.ratelimit import LimiterUnavailable, charge
+from releasegate.client.errors import ClientRateLimited
+from releasegate.kit.ratelimit import LimiterUnavailable, ServiceUnavailable
 from releasegate.runtime import Runtime
 
 Endpoint = Literal["verify", "heartbeat", "classloader"]
@@ -18,22 +18,6 @@ def is_trusted(runtime: Runtime, team_id: uuid.UUID, lookup: str) -> bool:
     return f"{team_id}:{lookup}" in runtime.trusted_license_lookups
 
 
-async def _hit(runtime: Runtime, bucket: str, subject: str) -> None:
-    settings = runtime.settings
-    try:
-        retry_after = await charge(
-            runtime.limiter,
-            bucket,
-            subject,
-            settings.rate_limits[bucket],
-            fail_open=settings.rate_limit_fail_mode == "open",
-        )
-    except LimiterUnavailable:
-        raise service_unavailable() from None
-    if retry_after is not None:
-        raise rate_limited(retry_after)
-
-
 async def check_buckets(
     runtime: Runtime, endpoint: Endpoint, team_id: uuid.UUID, lookup: str, ip: str
 ) -> None:
@@ -43,8 +27,8 @@ async def check_buckets(
     """
     if is_trusted(runtime, team_id, lookup):
         return
-    await _hit(runtime, f"client.{endpoint}.ip", ip)
-    await _hit(runtime, f"client.{endpoint}.license", f"{team_id}:{lookup}")
+    await runtime.charge(f"client.{endpoint}.ip", ip, ClientRateLimited)
+    await runtime.charge(f"client.{endpoint}.license", f"{team_id}:{lookup}", ClientRateLimited)
 
 
 async def claim_session_secret(runtime: Runtime, team_id: uuid.UUID, secret_hex: str) -> None:
@@ -59,6 +43,6 @@ async def claim_session_secret(runtime: Runtime, team_id: uuid.UUID, secret_hex:
             f"rg:replay:{team_id}:{marker}", 1, REPLAY_WINDOW_SECONDS
         )
     except LimiterUnavailable:
-        raise service_unavailable() from None
+        raise ServiceUnavailable() from None
     if not decision.allowed:
-        raise rate_limited(decision.retry_after)
+        raise ClientRateLimited(decision.retry_after)

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
-from releasegate.kit.envelope import dumps, envelope
+from releasegate.kit.envelope import envelope, refusal_headers, send
+from releasegate.kit.errors import Refusal
 
 CLIENT_PATH_PREFIX = "/api/v1/client/"
 
@@ -38,27 +39,6 @@ class RequestStatus(enum.StrEnum):
     FORBIDDEN = "FORBIDDEN"
 
 
-class ClientError(Exception):
-    """A refused client request: rendered as the envelope with `valid: false`, `data: null`."""
-
-    def __init__(
-        self,
-        status: int,
-        code: RequestStatus,
-        details: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(details)
-        self.status = status
-        self.code = code
-        self.details = details
-        self.headers = dict(headers or {})
-
-    def __repr__(self) -> str:
-        return f"ClientError({self.status}, {self.code}, {self.details!r})"
-
-
 def client_response(
     status: int,
     code: RequestStatus,
@@ -73,26 +53,20 @@ def client_response(
     if challenge_response is not None:
         extra["challengeResponse"] = challenge_response
     body = envelope(data, details, valid=code is RequestStatus.VALID, extra=extra)
-    response = Response(dumps(body), status_code=status, media_type="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    return send(status, body, headers)
 
 
-def error_response(error: ClientError) -> Response:
-    return client_response(error.status, error.code, error.details, headers=error.headers)
+def code_of(refusal: Refusal) -> RequestStatus:
+    """The refusal's own code; otherwise BAD_REQUEST for a 4xx, INTERNAL_SERVER_ERROR for 5xx."""
+    if refusal.code is not None:
+        return RequestStatus(refusal.code)
+    if refusal.status < 500:
+        return RequestStatus.BAD_REQUEST
+    return RequestStatus.INTERNAL_SERVER_ERROR
 
 
-def bad_request(details: str) -> ClientError:
-    return ClientError(400, RequestStatus.BAD_REQUEST, details)
-
-
-def rate_limited(retry_after: int) -> ClientError:
-    return ClientError(
-        429, RequestStatus.RATE_LIMIT, "Rate limited", headers={"Retry-After": str(retry_after)}
+def refusal_response(refusal: Refusal) -> Response:
+    """A refusal in the client envelope: `data` null, `valid` false, `code` set."""
+    return client_response(
+        refusal.status, code_of(refusal), refusal.details, headers=refusal_headers(refusal)
     )
-
-
-def service_unavailable() -> ClientError:
-    return ClientError(503, RequestStatus.INTERNAL_SERVER_ERROR, "Service unavailable")

@@ -8,16 +8,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.branches.models import Branch
 from releasegate.customers.models import Customer
 from releasegate.kit.clock import iso
 from releasegate.licenses import repository as licenses
 from releasegate.licenses.models import License
-from releasegate.metadata.models import Metadata
+from releasegate.metadata import repository as metadata
+from releasegate.metadata.repository import Owner
 from releasegate.products.models import Product
+from releasegate.releases import repository as releases
 from releasegate.releases.models import Release
 from releasegate.teams.models import Team
 
@@ -91,7 +91,7 @@ async def returned_data(
     metadata = await _selected_metadata(session, selection, license, customers, products)
     latest: dict[uuid.UUID, Release] = {}
     if "productLatestRelease" in selection.flags and products:
-        latest = await _latest_releases(session, [p.id for p in products], branch_name)
+        latest = await releases.latest_of_products(session, [p.id for p in products], branch_name)
 
     data: dict[str, object] = {}
     license_object = _license_object(selection, license, metadata.get(license.id, []))
@@ -180,50 +180,15 @@ async def _selected_metadata(
     products: Sequence[Product],
 ) -> dict[uuid.UUID, MetadataList]:
     """`{key, value}` rows with a selected key, by owner id, in stored order; one query."""
-    conditions: list[ColumnElement[bool]] = []
-    if selection.license_keys:
-        conditions.append(
-            and_(Metadata.license_id == license.id, Metadata.key.in_(selection.license_keys))
-        )
-    if selection.customer_keys and customers:
-        conditions.append(
-            and_(
-                Metadata.customer_id.in_([c.id for c in customers]),
-                Metadata.key.in_(selection.customer_keys),
-            )
-        )
-    if selection.product_keys and products:
-        conditions.append(
-            and_(
-                Metadata.product_id.in_([p.id for p in products]),
-                Metadata.key.in_(selection.product_keys),
-            )
-        )
+    wanted: list[tuple[Owner, Sequence[uuid.UUID], Sequence[str]]] = [
+        ("license_id", [license.id], selection.license_keys),
+        ("customer_id", [c.id for c in customers], selection.customer_keys),
+        ("product_id", [p.id for p in products], selection.product_keys),
+    ]
+    rows = await metadata.with_keys(session, license.team_id, wanted)
     grouped: dict[uuid.UUID, MetadataList] = {}
-    if not conditions:
-        return grouped
-    rows = await session.scalars(
-        select(Metadata)
-        .where(Metadata.team_id == license.team_id, or_(*conditions))
-        .order_by(Metadata.position, Metadata.id)
-    )
     for row in rows:
         owner = row.license_id or row.customer_id or row.product_id
         assert owner is not None
         grouped.setdefault(owner, []).append({"key": row.key, "value": row.value})
     return grouped
-
-
-async def _latest_releases(
-    session: AsyncSession, product_ids: Sequence[uuid.UUID], branch_name: str | None
-) -> dict[uuid.UUID, Release]:
-    """Each product's latest release in the branch named `branch_name` (resolved per product),
-    or in the default branch when no name is given; one query."""
-    query = select(Release).where(Release.product_id.in_(product_ids), Release.latest)
-    if branch_name is None:
-        query = query.where(Release.branch_id.is_(None))
-    else:
-        query = query.join(Branch, Release.branch_id == Branch.id).where(
-            Branch.product_id == Release.product_id, Branch.name == branch_name
-        )
-    return {release.product_id: release for release in await session.scalars(query)}

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from releasegate.client.responses import bad_request
+from releasegate.client.errors import BadRequest
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.validation import contains_js_whitespace, utf16_length
 
@@ -175,11 +175,11 @@ def _validated(fields: tuple[FieldRules, ...], values: Mapping[str, object]) -> 
     for field in fields:
         if field.name not in values:
             if field.required:
-                raise bad_request(field.type_message)
+                raise BadRequest(field.type_message)
             continue
         issue = field.first_issue(values[field.name])
         if issue is not None:
-            raise bad_request(issue)
+            raise BadRequest(issue)
     return _request_of(values)
 
 
@@ -215,7 +215,7 @@ def parse_body(body: dict[str, object], fields: tuple[FieldRules, ...]) -> Clien
     request = _validated(fields, values)
     known = {field.name for field in fields}
     if any(key not in known for key in values):
-        raise bad_request("Invalid payload")
+        raise BadRequest("Invalid payload")
     return request
 
 

@@ -12,12 +12,22 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.client import repository as repo
+from releasegate.client.errors import (
+    CustomerNotFound,
+    HwidLimitReached,
+    IpLimitReached,
+    LicenseExpired,
+    LicenseSuspended,
+)
 from releasegate.client.request_log import Trace
-from releasegate.client.responses import ClientError, RequestStatus
 from releasegate.client.schemas import ClientRequest
+from releasegate.licenses import device_repository as devices
+from releasegate.licenses import repository as licenses
 from releasegate.licenses.device_kinds import HWID, IP_ADDRESS, DeviceKind
-from releasegate.licenses.models import IpAddress, License
+from releasegate.licenses.errors import LicenseNotFound
+from releasegate.licenses.models import License
+from releasegate.products.errors import ProductNotFound
+from releasegate.releases import repository as releases
 from releasegate.teams.models import Team
 
 LAST_ACTIVE_THROTTLE = timedelta(minutes=3)
@@ -42,17 +52,13 @@ class Device:
     hwid: str | None
 
 
-def _refuse(status: int, code: RequestStatus, details: str) -> ClientError:
-    return ClientError(status, code, details)
-
-
 def check_customer(holder: Holder, request: ClientRequest, trace: Trace) -> None:
     """Row 13: strictCustomers needs a customerId; a sent one must be the license's."""
     linked = holder.customer_ids
     missing = holder.team.strict_customers and linked and request.customer_id is None
     foreign = request.customer_id is not None and linked and request.customer_id not in linked
     if missing or foreign:
-        raise _refuse(404, RequestStatus.CUSTOMER_NOT_FOUND, "Customer not found")
+        raise CustomerNotFound()
     if request.customer_id in linked:
         trace.customer_id = request.customer_id
 
@@ -63,7 +69,7 @@ def check_product(holder: Holder, request: ClientRequest, trace: Trace) -> uuid.
     missing = holder.team.strict_products and linked and request.product_id is None
     foreign = request.product_id is not None and linked and request.product_id not in linked
     if missing or foreign:
-        raise _refuse(404, RequestStatus.PRODUCT_NOT_FOUND, "Product not found")
+        raise ProductNotFound()
     if request.product_id in linked:
         trace.product_id = request.product_id
         return request.product_id
@@ -73,17 +79,17 @@ def check_product(holder: Holder, request: ClientRequest, trace: Trace) -> uuid.
 def check_linked_product(holder: Holder, product_id: uuid.UUID, trace: Trace) -> None:
     """Row 14 of the classloader: the license must be linked to the product."""
     if product_id not in holder.product_ids:
-        raise _refuse(404, RequestStatus.PRODUCT_NOT_FOUND, "Product not found")
+        raise ProductNotFound()
     trace.product_id = product_id
 
 
 def check_term(license: License, now: datetime) -> None:
     """Rows 15–16: suspension, then expiry (a DURATION not yet started is not expired)."""
     if license.suspended:
-        raise _refuse(403, RequestStatus.LICENSE_SUSPENDED, "License suspended")
+        raise LicenseSuspended()
     expires = license.expiration_date
     if license.expiration_type in ("DATE", "DURATION") and expires is not None and now > expires:
-        raise _refuse(403, RequestStatus.LICENSE_EXPIRED, "License expired")
+        raise LicenseExpired()
 
 
 def _active_since(minutes: int | None, now: datetime) -> datetime | None:
@@ -104,7 +110,7 @@ async def _check_limit(
     Returns the id of the existing record for `value`, if any (for the request log).
     """
     since = _active_since(kind.timeout_minutes(team), now)
-    count, record = await repo.device_standing(session, kind, license.id, value, since)
+    count, record = await devices.standing(session, kind, license.id, value, since)
     if limit is not None:
         active = (
             record is not None
@@ -113,8 +119,8 @@ async def _check_limit(
         )
         if not active and count >= limit:
             if kind is IP_ADDRESS:
-                raise _refuse(403, RequestStatus.IP_LIMIT_REACHED, "IP limit reached")
-            raise _refuse(403, RequestStatus.HWID_LIMIT_REACHED, "HWID limit reached")
+                raise IpLimitReached()
+            raise HwidLimitReached()
     return None if record is None else record.id
 
 
@@ -128,39 +134,6 @@ async def check_limits(
         trace.hardware_identifier_id = await _check_limit(
             session, HWID, team, license, device.hwid, license.hwid_limit, now
         )
-
-
-async def _upsert_device(
-    session: AsyncSession,
-    license: License,
-    kind: DeviceKind,
-    value: str,
-    now: datetime,
-    country: str | None = None,
-) -> uuid.UUID:
-    _, record = await repo.device_standing(session, kind, license.id, value, None)
-    if record is None:
-        fields: dict[str, object] = {kind.value_field: value}
-        if kind is IP_ADDRESS:
-            fields["country"] = country
-        record = kind.model(
-            license_id=license.id,
-            team_id=license.team_id,
-            last_seen_at=now,
-            created_at=now,
-            updated_at=now,
-            **fields,
-        )
-        session.add(record)
-    else:
-        record.last_seen_at = now
-        record.forgotten = False
-        record.forgotten_at = None
-        record.updated_at = now
-        if isinstance(record, IpAddress) and country is not None:
-            record.country = country
-    await session.flush()
-    return record.id
 
 
 async def commit_success(
@@ -178,17 +151,17 @@ async def commit_success(
     """
     # Release before license: the dev API's release and license writers lock in that order.
     if release_id is not None:
-        await repo.touch_release(session, release_id, now)
-    license = await repo.lock_license(session, holder.license.id)
+        await releases.touch_last_seen(session, release_id, now)
+    license = await licenses.lock_for_success(session, holder.license.id)
     if license is None:  # deleted since the checks ran
-        raise _refuse(404, RequestStatus.LICENSE_NOT_FOUND, "License not found")
+        raise LicenseNotFound()
     locked = Holder(holder.team, license, holder.customer_ids, holder.product_ids)
     await check_limits(session, locked, device, now, trace)
     if device.hwid is not None:
-        trace.hardware_identifier_id = await _upsert_device(
+        trace.hardware_identifier_id = await devices.record_seen(
             session, license, HWID, device.hwid, now
         )
-    await _upsert_device(session, license, IP_ADDRESS, device.ip, now, device.country)
+    await devices.record_seen(session, license, IP_ADDRESS, device.ip, now, device.country)
     if now - license.last_active_at > LAST_ACTIVE_THROTTLE:
         license.last_active_at = now
     if (

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.client import repository as repo
+from releasegate.branches import repository as branches
 from releasegate.client import standing
+from releasegate.client.errors import EmptyBranch, UnknownBranch, VersionNotFound
 from releasegate.client.limits import Endpoint, check_buckets
 from releasegate.client.request_log import Trace
-from releasegate.client.responses import ClientError, RequestStatus
 from releasegate.client.returned_fields import returned_data
 from releasegate.client.schemas import ClientRequest
 from releasegate.client.standing import Device, Holder
@@ -19,8 +19,12 @@ from releasegate.client.team_keys import private_key
 from releasegate.kit.clock import utcnow
 from releasegate.kit.session_key import sign_challenge
 from releasegate.licenses import repository as licenses
+from releasegate.licenses.errors import LicenseNotFound
+from releasegate.releases import repository as releases
 from releasegate.releases.models import Release
 from releasegate.runtime import Runtime
+from releasegate.teams import repository as teams
+from releasegate.teams.errors import TeamNotFound
 from releasegate.teams.models import Team
 
 SUCCESS_DETAILS = {"verify": "License is valid", "heartbeat": "License heartbeat successful"}
@@ -37,9 +41,9 @@ async def load_holder(
     session: AsyncSession, runtime: Runtime, team_id: uuid.UUID, license_key: str, trace: Trace
 ) -> Holder:
     """Rows 8–9: the live team, then the license found by its HMAC lookup only."""
-    team = await repo.live_team(session, team_id)
+    team = await teams.live_team(session, team_id)
     if team is None:
-        raise ClientError(404, RequestStatus.TEAM_NOT_FOUND, "Team not found")
+        raise TeamNotFound()
     trace.team_id = team.id
     return await load_license(session, runtime, team, license_key, trace)
 
@@ -50,9 +54,9 @@ async def load_license(
     lookup = runtime.keyring.license_lookup(license_key, str(team.id))
     license = await licenses.by_lookup(session, team.id, lookup)
     if license is None:
-        raise ClientError(404, RequestStatus.LICENSE_NOT_FOUND, "License not found")
+        raise LicenseNotFound()
     trace.license_id = license.id
-    customer_ids, product_ids = await repo.license_links(session, license.id)
+    customer_ids, product_ids = await licenses.links_of(session, license.id)
     return Holder(team, license, customer_ids, product_ids)
 
 
@@ -62,21 +66,19 @@ async def _release_to_touch(
     """Rows 19–21 over release set R; returns the release whose lastSeenAt the success sets."""
     branch_id: uuid.UUID | None = None
     if request.branch is not None:
-        branch = await repo.branch_named(session, product_id, request.branch)
+        branch = await branches.named(session, product_id, request.branch)
         if branch is None:
-            raise ClientError(404, RequestStatus.RELEASE_NOT_FOUND, "Branch not found")
+            raise UnknownBranch()
         branch_id = branch.id
-    releases = await repo.published_releases(session, product_id, branch_id)
-    if request.branch is not None and not releases:
-        raise ClientError(404, RequestStatus.RELEASE_NOT_FOUND, "No releases found for this branch")
-    if not releases:
+    published = await releases.published_in_branch(session, product_id, branch_id)
+    if request.branch is not None and not published:
+        raise EmptyBranch()
+    if not published:
         return None
-    match = next((r for r in releases if r.version == request.version), None)
+    match = next((r for r in published if r.version == request.version), None)
     if (strict and request.version is None) or (request.version is not None and match is None):
-        raise ClientError(
-            404, RequestStatus.RELEASE_NOT_FOUND, "Release not found with specified version"
-        )
-    return match or next((r for r in releases if r.latest), None)
+        raise VersionNotFound()
+    return match or next((r for r in published if r.latest), None)
 
 
 async def verify(
@@ -104,7 +106,7 @@ async def verify(
             )
         ciphertext = None
         if request.challenge is not None:
-            ciphertext = await repo.private_key_ciphertext(session, team_id)
+            ciphertext = await teams.private_key_ciphertext(session, team_id)
     if release is not None:
         trace.release_id = release.id
     async with runtime.database.write() as session:

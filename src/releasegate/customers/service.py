@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
+from releasegate.customers import repository as repo
 from releasegate.customers.models import Customer
 from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime
-from releasegate.teams.models import Team
+from releasegate.teams import repository as teams
+from releasegate.teams.errors import TeamNotFound
 
 
 async def create_customer(
@@ -20,9 +20,8 @@ async def create_customer(
     username: str | None,
 ) -> uuid.UUID:
     async with runtime.database.write() as session:
-        team = await session.get(Team, team_id)
-        if team is None or team.deleted_at is not None:
-            raise LookupError("team not found")
+        if await teams.live_team(session, team_id) is None:
+            raise TeamNotFound()
         now = utcnow()
         customer = Customer(
             id=uuid.uuid4(),
@@ -33,13 +32,10 @@ async def create_customer(
             created_at=now,
             updated_at=now,
         )
-        session.add(customer)
+        await repo.add(session, customer)
     return customer.id
 
 
 async def list_customers(runtime: Runtime, team_id: uuid.UUID) -> list[Customer]:
     async with runtime.database.read() as session:
-        rows = await session.scalars(
-            select(Customer).where(Customer.team_id == team_id).order_by(Customer.created_at)
-        )
-        return list(rows)
+        return await repo.of_team(session, team_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from releasegate.customers.models import Customer
 from releasegate.kit.clock import iso
 from releasegate.metadata.models import Metadata
-from releasegate.metadata.service import metadata_json
+from releasegate.metadata.views import metadata_json
 
 
 def customer_json(row: Customer, metadata: list[Metadata]) -> dict[str, object]:

@@ -6,6 +6,7 @@ from releasegate.branches.models import Branch
 from releasegate.client.models import RequestLog
 from releasegate.customers.models import Customer
 from releasegate.db.base import Base
+from releasegate.files.models import ReleaseFile, StorageJournal, TeamStorageUsage
 from releasegate.licenses.models import (
     HardwareIdentifier,
     IpAddress,
@@ -15,9 +16,8 @@ from releasegate.licenses.models import (
 )
 from releasegate.metadata.models import Metadata
 from releasegate.products.models import Product
-from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
-from releasegate.storage.journal import StorageJournal
-from releasegate.teams.models import Team, TeamKeyPair, TeamStorageUsage
+from releasegate.releases.models import Release, ReleaseLicense
+from releasegate.teams.models import Team, TeamKeyPair
 from releasegate.webhooks.models import Webhook, WebhookEvent
 
 __all__ = [

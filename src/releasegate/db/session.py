@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -69,6 +69,11 @@ class Database:
         async with self.sessionmaker() as session:
             await session.connection(execution_options={_READ_ONLY: True})
             yield session  # closing rolls back without expiring what was loaded
+
+    async def ping(self) -> None:
+        """One round trip (readiness); raises when the database cannot be reached."""
+        async with self.read() as session:
+            await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
-from releasegate.kit.errors import ApiError
+from releasegate.kit.errors import Invalid, TooLarge
 from releasegate.kit.sizes import MIB
 from releasegate.kit.strict_json import InvalidJSON, parse_strict_json
 from releasegate.kit.validation import Object, validate
@@ -16,6 +16,21 @@ JSON_BODY_LIMIT = MIB
 
 class BodyTooLarge(Exception):
     """The body exceeded its limit (declared or while reading)."""
+
+
+class JsonBodyTooLarge(TooLarge):
+    text = "Request body too large"
+    closes_connection = True
+
+
+class InvalidJsonBody(Invalid):
+    text = "Invalid JSON body"
+
+
+class InvalidBody(Invalid):
+    """J3: `data` lists the issues."""
+
+    text = "Invalid request body"
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -39,18 +54,18 @@ async def read_json(request: Request, limit: int = JSON_BODY_LIMIT) -> object:
     try:
         raw = await read_limited(request, limit)
     except BodyTooLarge:
-        raise ApiError(413, "Request body too large", close_connection=True) from None
+        raise JsonBodyTooLarge() from None
     except ClientDisconnect:
-        raise ApiError(400, "Invalid JSON body") from None
+        raise InvalidJsonBody() from None
     try:
         return parse_strict_json(raw)
     except InvalidJSON:
-        raise ApiError(400, "Invalid JSON body") from None
+        raise InvalidJsonBody() from None
 
 
 async def read_json_body(request: Request, schema: Object) -> dict[str, Any]:
     """J1–J3: the validated, cleaned body."""
     cleaned, issues = validate(schema, await read_json(request))
     if issues or cleaned is None:
-        raise ApiError(400, "Invalid request body", data=[issue.as_json() for issue in issues])
+        raise InvalidBody(data=[issue.as_json() for issue in issues])
     return cleaned

@@ -16,6 +16,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from releasegate.kit.errors import RateLimited, Unavailable
+
 log = structlog.get_logger(__name__)
 
 
@@ -31,6 +33,13 @@ class RateLimit:
 
 class LimiterUnavailable(Exception):
     """The shared store could not be reached."""
+
+
+class ServiceUnavailable(Unavailable):
+    """The rate-limit store is unreachable and the limits fail closed."""
+
+    text = "Service unavailable"
+    code = "INTERNAL_SERVER_ERROR"
 
 
 @dataclass(frozen=True)
@@ -123,25 +132,32 @@ class RedisLimiter:
 
 
 async def charge(
-    limiter: Limiter, bucket: str, subject: str, limit: RateLimit | None, *, fail_open: bool
-) -> int | None:
-    """Count one request in a bucket: None if it may proceed, else the seconds to wait.
+    limiter: Limiter,
+    bucket: str,
+    subject: str,
+    limit: RateLimit | None,
+    *,
+    fail_open: bool,
+    refusal: type[RateLimited] = RateLimited,
+) -> None:
+    """Count one request in a bucket; raise `refusal` (with Retry-After) once it is over.
 
     A disabled bucket (`limit` None) always admits. When the store is unreachable the request
-    proceeds with a warning if `fail_open`, else LimiterUnavailable propagates (§3.4).
+    proceeds with a warning if `fail_open`, else it is refused as ServiceUnavailable (§3.4).
     """
     if limit is None:
-        return None
+        return
     try:
         decision = await limiter.hit(
             store_key(bucket, subject), limit.max_requests, limit.window_seconds
         )
     except LimiterUnavailable:
         if not fail_open:
-            raise
+            raise ServiceUnavailable() from None
         log.warning("rate_limit_store_unavailable", bucket=bucket)
-        return None
-    return None if decision.allowed else decision.retry_after
+        return
+    if not decision.allowed:
+        raise refusal(decision.retry_after)
 
 
 def store_key(bucket: str, subject: str) -> str:

@@ -26,7 +26,7 @@ _SIGNATURE_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 _PEM_MARKER = b"-----BEGIN "
 
 
-class InvalidSessionKey(Exception):
+class UnreadableSessionKey(Exception):
     """The session key is malformed, does not decrypt, or carries too short a secret."""
 
 
@@ -39,17 +39,17 @@ def _oaep() -> padding.OAEP:
 def open_session_key(private_key: RSAPrivateKey, session_key: str) -> bytes:
     """Recover the secret S from `sessionKey` (512 hex characters, either case).
 
-    Raises InvalidSessionKey on a wrong length, a non-hex character, a decryption failure, or
+    Raises UnreadableSessionKey on a wrong length, a non-hex character, a decryption failure, or
     a secret shorter than MIN_SECRET_BYTES. The message never repeats the key.
     """
     if _SESSION_KEY.fullmatch(session_key) is None:
-        raise InvalidSessionKey("session key must be exactly 512 hexadecimal characters")
+        raise UnreadableSessionKey("session key must be exactly 512 hexadecimal characters")
     try:
         secret = private_key.decrypt(bytes.fromhex(session_key), _oaep())
     except ValueError:
-        raise InvalidSessionKey("session key does not decrypt") from None
+        raise UnreadableSessionKey("session key does not decrypt") from None
     if len(secret) < MIN_SECRET_BYTES:
-        raise InvalidSessionKey(f"session secret is shorter than {MIN_SECRET_BYTES} bytes")
+        raise UnreadableSessionKey(f"session secret is shorter than {MIN_SECRET_BYTES} bytes")
     return secret
 
 

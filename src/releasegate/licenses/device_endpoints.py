@@ -6,13 +6,18 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.kit.http import RuntimeDep, respond
+from releasegate.kit.envelope import ok
 from releasegate.kit.json_body import read_json
 from releasegate.kit.openapi import envelope_responses
 from releasegate.kit.pagination import choice, first, parse_page
 from releasegate.licenses.device_kinds import HWID, IP_ADDRESS, DeviceKind
-from releasegate.licenses.devices import SORT_COLUMNS, forgotten_value, list_devices, set_forgotten
-from releasegate.runtime import Runtime
+from releasegate.licenses.devices import (
+    SORT_COLUMNS,
+    forgotten_value,
+    list_devices,
+    set_forgotten,
+)
+from releasegate.runtime import Runtime, RuntimeDep
 
 # Mounted by licenses.endpoints, whose prefix these paths extend.
 router = APIRouter(tags=["licenses"])
@@ -24,16 +29,21 @@ async def _list(
     team_uuid, license_uuid = parse_path_ids(team_id, [("licenseId", license_id)])
     caller = await authorize(runtime, request, team_uuid, "dev.read")
     params = request.query_params
-    body = await list_devices(
+    page = await list_devices(
         runtime,
         kind,
         caller.team,
         license_uuid,
         show_forgotten=first(params, "showForgotten") == "true",
         sort_column=choice(params, "sortColumn", tuple(SORT_COLUMNS), "lastSeenAt"),
-        page=parse_page(params),
+        request=parse_page(params),
     )
-    return respond(200, body)
+    data = {
+        kind.list_field: [view.to_json() for view in page.rows],
+        "totalResults": page.total,
+        "hasNextPage": page.has_next,
+    }
+    return ok(data, f"{kind.plural_noun} retrieved successfully")
 
 
 async def _patch(
@@ -51,10 +61,8 @@ async def _patch(
     caller = await authorize(runtime, request, team_uuid, "dev.write")
     body = await read_json(request)
     forgotten = forgotten_value(body)
-    return respond(
-        200,
-        await set_forgotten(runtime, caller, kind, license_uuid, record_uuid, forgotten, body),
-    )
+    reply = await set_forgotten(runtime, caller, kind, license_uuid, record_uuid, forgotten, body)
+    return reply.response()
 
 
 @router.get("/licenses/id/{licenseId}/hwid", responses=envelope_responses(200, 404))

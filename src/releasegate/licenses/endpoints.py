@@ -11,18 +11,22 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.kit.errors import ApiError
-from releasegate.kit.http import RuntimeDep, respond
+from releasegate.apikeys.errors import InvalidPathId
+from releasegate.kit.envelope import ok
 from releasegate.kit.json_body import read_json_body
 from releasegate.kit.openapi import envelope_responses
-from releasegate.kit.pagination import choice, parse_page
-from releasegate.licenses.deletion import delete_license
+from releasegate.kit.pagination import choice, page_data, parse_page
+from releasegate.licenses import service
 from releasegate.licenses.device_endpoints import router as device_router
 from releasegate.licenses.keys import LICENSE_KEY_PATTERN
-from releasegate.licenses.list_filters import parse_license_filters
-from releasegate.licenses.schemas import CREATE_LICENSE, UPDATE_LICENSE
-from releasegate.licenses.service import create_license, get_license, list_licenses, update_license
-from releasegate.licenses.suspension import set_suspended
+from releasegate.licenses.schemas import (
+    CREATE_LICENSE,
+    UPDATE_LICENSE,
+    LicenseDraft,
+    parse_license_filters,
+)
+from releasegate.licenses.views import LicenseView
+from releasegate.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["licenses"])
 router.include_router(device_router)
@@ -34,7 +38,7 @@ def _team_and_key(team_id: str, license_key: str) -> uuid.UUID:
     """C1, then C2 for a key path: the key's format stands in for a UUID check."""
     (team_uuid,) = parse_path_ids(team_id, [])
     if not LICENSE_KEY_PATTERN.fullmatch(license_key):
-        raise ApiError(400, "Invalid licenseKey")
+        raise InvalidPathId("licenseKey")
     return team_uuid
 
 
@@ -49,14 +53,14 @@ async def list_licenses_endpoint(teamId: str, request: Request, runtime: Runtime
     await authorize(runtime, request, team_id, "dev.read")
     params = request.query_params
     sort_column = choice(params, "sortColumn", tuple(_SORT_COLUMNS), "createdAt")
-    body = await list_licenses(
+    page = await service.list_licenses(
         runtime,
         team_id,
         parse_license_filters(params, runtime.keyring, team_id),
         _SORT_COLUMNS[sort_column],
         parse_page(params),
     )
-    return respond(200, body)
+    return ok(page_data("licenses", page, LicenseView.to_json), "Licenses found")
 
 
 @router.post("/licenses", responses=envelope_responses(200, 403, 413))
@@ -68,8 +72,8 @@ async def create_license_endpoint(teamId: str, request: Request, runtime: Runtim
     """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    data = await read_json_body(request, CREATE_LICENSE)
-    return respond(200, await create_license(runtime, caller, data))
+    draft = LicenseDraft.from_body(await read_json_body(request, CREATE_LICENSE))
+    return (await service.create_license(runtime, caller, draft)).response()
 
 
 @router.get("/licenses/id/{licenseId}", responses=envelope_responses(200, 404))
@@ -82,7 +86,8 @@ async def get_license_by_id_endpoint(
     """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     await authorize(runtime, request, team_id, "dev.read")
-    return respond(200, await get_license(runtime, team_id, license_id=license_id))
+    view = await service.get_license(runtime, team_id, license_id=license_id)
+    return ok(view.to_json(), "License found")
 
 
 @router.put("/licenses/id/{licenseId}", responses=envelope_responses(200, 404, 413))
@@ -96,8 +101,8 @@ async def update_license_endpoint(
     """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    data = await read_json_body(request, UPDATE_LICENSE)
-    return respond(200, await update_license(runtime, caller, license_id, data))
+    draft = LicenseDraft.from_body(await read_json_body(request, UPDATE_LICENSE))
+    return (await service.update_license(runtime, caller, license_id, draft)).response()
 
 
 @router.delete("/licenses/id/{licenseId}", responses=envelope_responses(200, 404, 409))
@@ -111,7 +116,7 @@ async def delete_license_by_id_endpoint(
     """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await delete_license(runtime, caller, license_id=license_id))
+    return (await service.delete_license(runtime, caller, license_id=license_id)).response()
 
 
 @router.post("/licenses/id/{licenseId}/suspend", responses=envelope_responses(200, 404))
@@ -123,7 +128,7 @@ async def suspend_license_endpoint(
     """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await set_suspended(runtime, caller, license_id, True))
+    return (await service.set_suspended(runtime, caller, license_id, True)).response()
 
 
 @router.post("/licenses/id/{licenseId}/unsuspend", responses=envelope_responses(200, 404))
@@ -135,7 +140,7 @@ async def unsuspend_license_endpoint(
     """
     team_id, license_id = parse_path_ids(teamId, [("licenseId", licenseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await set_suspended(runtime, caller, license_id, False))
+    return (await service.set_suspended(runtime, caller, license_id, False)).response()
 
 
 @router.get("/licenses/{licenseKey}", responses=envelope_responses(200, 404))
@@ -147,7 +152,8 @@ async def get_license_by_key_endpoint(
     """
     team_id = _team_and_key(teamId, licenseKey)
     await authorize(runtime, request, team_id, "dev.read")
-    return respond(200, await get_license(runtime, team_id, key=licenseKey))
+    view = await service.get_license(runtime, team_id, key=licenseKey)
+    return ok(view.to_json(), "License found")
 
 
 @router.delete("/licenses/{licenseKey}", responses=envelope_responses(200, 404, 409))
@@ -161,4 +167,4 @@ async def delete_license_by_key_endpoint(
     """
     team_id = _team_and_key(teamId, licenseKey)
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await delete_license(runtime, caller, key=licenseKey))
+    return (await service.delete_license(runtime, caller, key=licenseKey)).response()

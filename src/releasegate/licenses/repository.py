@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TypeVar
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from releasegate.customers.models import Customer
-from releasegate.db.base import Base
-from releasegate.kit.pagination import PageRequest
+from releasegate.kit.pagination import Page, PageRequest, fetch_page
+from releasegate.kit.sql_text import contains_ascii_insensitive
 from releasegate.licenses.models import License, LicenseCustomer, LicenseProduct
+from releasegate.licenses.schemas import LicenseFilters
+from releasegate.licenses.status import status_condition
+from releasegate.metadata.models import Metadata
 from releasegate.products.models import Product
-from releasegate.releases.models import Release, ReleaseLicense
-
-RowT = TypeVar("RowT", bound=Base)
 
 
 def _locked(query: Select[License], lock: bool) -> Select[License]:
@@ -116,74 +115,92 @@ async def linked_customers(
     return grouped
 
 
-async def deferred_page(
-    session: AsyncSession,
-    model: type[RowT],
-    conditions: Sequence[ColumnElement[bool]],
-    sort_column: InstrumentedAttribute[object],
-    page: PageRequest,
-) -> tuple[list[RowT], int]:
-    """`page_size + 1` rows ordered by (sort column, id), and the count of every match.
-
-    A deferred join: OFFSET/LIMIT walk only ids, and full rows are read for the page alone.
-    """
-    model_id: InstrumentedAttribute[uuid.UUID] = getattr(model, "id")  # noqa: B009
-    ordering = sort_column.desc() if page.descending else sort_column.asc()
-    total = await session.scalar(select(func.count()).select_from(model).where(*conditions))
-    page_ids = (
-        select(model_id)
-        .where(*conditions)
-        .order_by(ordering, model_id)
-        .offset(page.offset)
-        .limit(page.page_size + 1)
-        .subquery()
-    )
-    rows = await session.scalars(
-        select(model).join(page_ids, model_id == page_ids.c.id).order_by(ordering, model_id)
-    )
-    return list(rows), int(total or 0)
-
-
-async def lock_releases_listing(
-    session: AsyncSession, team_id: uuid.UUID, license_id: uuid.UUID
-) -> None:
-    """Lock, in id order, the releases whose allow-list names this license.
-
-    Taken before the license lock: release writers lock the release and then reference
-    licenses, so this order cannot deadlock with them, and two deletes that would together
-    empty one allow-list queue on that release.
-    """
-    await session.execute(
-        select(Release.id)
-        .where(
-            Release.team_id == team_id,
-            Release.id.in_(
-                select(ReleaseLicense.release_id).where(ReleaseLicense.license_id == license_id)
-            ),
-        )
-        .order_by(Release.id)
-        .with_for_update()
-    )
-
-
-async def is_last_allowed_license(session: AsyncSession, license_id: uuid.UUID) -> bool:
-    """True when some release's allow-list holds this license and no other."""
-    other = aliased(ReleaseLicense)
-    found = await session.scalar(
-        select(ReleaseLicense.release_id)
-        .where(
-            ReleaseLicense.license_id == license_id,
-            ~exists().where(
-                other.release_id == ReleaseLicense.release_id, other.license_id != license_id
-            ),
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
 async def delete_license(session: AsyncSession, team_id: uuid.UUID, license_id: uuid.UUID) -> None:
     """Links, metadata, allow-list entries and device records go with it (ON DELETE CASCADE)."""
     await session.execute(
         delete(License).where(License.team_id == team_id, License.id == license_id)
     )
+
+
+async def links_of(
+    session: AsyncSession, license_id: uuid.UUID
+) -> tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]:
+    """The license's customer ids and product ids."""
+    customers = await session.scalars(
+        select(LicenseCustomer.customer_id).where(LicenseCustomer.license_id == license_id)
+    )
+    products = await session.scalars(
+        select(LicenseProduct.product_id).where(LicenseProduct.license_id == license_id)
+    )
+    return frozenset(customers), frozenset(products)
+
+
+async def lock_for_success(session: AsyncSession, license_id: uuid.UUID) -> License | None:
+    """FOR NO KEY UPDATE: serialises client successes of one license without blocking inserts
+    that merely reference it (their foreign-key checks take FOR KEY SHARE)."""
+    query = (
+        select(License)
+        .where(License.id == license_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(query)
+
+
+async def unlink_product(session: AsyncSession, product_id: uuid.UUID) -> None:
+    """Every license's link to a product being deleted (the licenses themselves stay)."""
+    await session.execute(delete(LicenseProduct).where(LicenseProduct.product_id == product_id))
+
+
+def _conditions(
+    team_id: uuid.UUID, filters: LicenseFilters, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The list's WHERE: the team, then every filter that applies (§11.3)."""
+    conditions: list[ColumnElement[bool]] = [License.team_id == team_id]
+    if filters.key_lookup is not None:
+        conditions.append(License.key_lookup == filters.key_lookup)
+    if filters.product_ids:
+        conditions.append(
+            exists().where(
+                LicenseProduct.license_id == License.id,
+                LicenseProduct.product_id.in_(filters.product_ids),
+            )
+        )
+    if filters.customer_ids:
+        conditions.append(
+            exists().where(
+                LicenseCustomer.license_id == License.id,
+                LicenseCustomer.customer_id.in_(filters.customer_ids),
+            )
+        )
+    if filters.metadata_key is not None and filters.metadata_value is not None:
+        conditions.append(
+            exists().where(
+                Metadata.license_id == License.id,
+                Metadata.key == filters.metadata_key,
+                contains_ascii_insensitive(Metadata.value, filters.metadata_value),
+            )
+        )
+    if filters.status is not None:
+        conditions.append(status_condition(filters.status, now))
+    return conditions
+
+
+async def page(
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    filters: LicenseFilters,
+    sort_column: str,
+    now: datetime,
+    request: PageRequest,
+) -> Page[License]:
+    """`status` is filtered against the same `now` that renders it."""
+    column = getattr(License, sort_column)
+    ordering = [column.desc() if request.descending else column.asc(), License.id]
+    conditions = _conditions(team_id, filters, now)
+    return await fetch_page(session, License, conditions, ordering, request)
+
+
+async def add(session: AsyncSession, row: License) -> None:
+    session.add(row)
+    await session.flush()

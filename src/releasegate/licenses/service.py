@@ -1,104 +1,127 @@
-"""License rules: key storage (HMAC lookup + ciphertext), expiry, links within the team."""
+"""License rules: key storage (HMAC lookup + ciphertext), expiry, links within the team
+(dev-api-releases.md §11)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.apikeys.auth import Caller
-from releasegate.audit import service as audit
+from releasegate.changes import Change, Event, record_change
+from releasegate.db.constraints import is_violation
 from releasegate.kit.clock import utcnow
-from releasegate.kit.envelope import envelope
-from releasegate.kit.errors import ApiError
+from releasegate.kit.envelope import Reply
 from releasegate.kit.keyring import Keyring
-from releasegate.kit.pagination import PageRequest, split_page
-from releasegate.kit.validation import parse_rfc3339
+from releasegate.kit.pagination import Page, PageRequest
 from releasegate.licenses import repository as repo
-from releasegate.licenses.events import emit_license_event
+from releasegate.licenses.errors import (
+    EmailDeliveryUnsupported,
+    InvalidCustomerIds,
+    InvalidProductIds,
+    LastAllowedLicense,
+    LicenseKeyExists,
+    LicenseNotFound,
+    MaxLicensesReached,
+)
 from releasegate.licenses.keys import ciphertext_aad, generate_license_key, key_hint
-from releasegate.licenses.list_filters import LicenseFilters, license_conditions
 from releasegate.licenses.models import License
-from releasegate.licenses.views import license_objects
-from releasegate.metadata.service import replace_metadata
+from releasegate.licenses.schemas import Expiry, LicenseDraft, LicenseFilters
+from releasegate.licenses.views import LicenseView, load_views
+from releasegate.metadata import repository as metadata
+from releasegate.releases import repository as releases
 from releasegate.runtime import Runtime
-from releasegate.teams.repository import lock_team
+from releasegate.teams import repository as teams
 from releasegate.webhooks.models import EventType
-
-KEY_EXISTS = "License key already exists"
-
-
-async def license_json(session: AsyncSession, keyring: Keyring, row: License) -> dict[str, object]:
-    """The License object (§11.2), with the plaintext key its publisher owns."""
-    (body,) = await license_objects(session, keyring, [row], utcnow())
-    return body
 
 
 def _is_key_conflict(exc: IntegrityError) -> bool:
-    # PostgreSQL names the constraint; SQLite names its columns.
-    return "uq_licenses_team_id_key_lookup" in str(exc.orig) or "licenses.team_id" in str(exc.orig)
+    return is_violation(exc, "uq_licenses_team_id_key_lookup")
 
 
-def _expiry_terms(
-    expiration_type: str, start: str | None, days: int | None, date: datetime | None
-) -> tuple[object, ...]:
+def _expiry_terms(expiry: Expiry) -> tuple[object, ...]:
     # Only DATE takes its date as input; a DURATION's stored date is derived, not compared.
-    return (expiration_type, start, days, date if expiration_type == "DATE" else None)
+    return (expiry.type, expiry.start, expiry.days, expiry.date if expiry.type == "DATE" else None)
 
 
-def _expiry_changed(row: License, data: dict[str, Any]) -> bool:
-    given_date = data["expirationDate"]
-    return _expiry_terms(
+def _stored_terms(row: License) -> Expiry:
+    return Expiry(
         row.expiration_type, row.expiration_start, row.expiration_days, row.expiration_date
-    ) != _expiry_terms(
-        data["expirationType"],
-        data["expirationStart"],
-        data["expirationDays"],
-        None if given_date is None else parse_rfc3339(given_date),
     )
 
 
-def _stored_expiry(row: License, data: dict[str, Any]) -> None:
-    row.expiration_type = data["expirationType"]
-    row.expiration_start = data["expirationStart"]
-    row.expiration_days = data["expirationDays"]
-    if data["expirationType"] == "DATE":
-        row.expiration_date = parse_rfc3339(data["expirationDate"])
-    elif data["expirationType"] == "DURATION" and (data["expirationStart"] or "CREATION") == (
-        "CREATION"
-    ):
-        row.expiration_date = utcnow() + timedelta(days=int(data["expirationDays"]))
+def _store_expiry(row: License, expiry: Expiry) -> None:
+    row.expiration_type = expiry.type
+    row.expiration_start = expiry.start
+    row.expiration_days = expiry.days
+    if expiry.type == "DATE":
+        row.expiration_date = expiry.date
+    elif expiry.type == "DURATION" and (expiry.start or "CREATION") == "CREATION":
+        assert expiry.days is not None
+        row.expiration_date = utcnow() + timedelta(days=expiry.days)
     else:
         row.expiration_date = None
 
 
+async def _view(session: AsyncSession, keyring: Keyring, row: License) -> LicenseView:
+    (view,) = await load_views(session, keyring, [row])
+    return view
+
+
+async def _record(
+    session: AsyncSession,
+    runtime: Runtime,
+    caller: Caller,
+    action: str,
+    event: EventType,
+    reply: Reply[LicenseView],
+    request: object,
+) -> None:
+    """License payloads include `licenseKey`, so their event bodies are stored encrypted."""
+    assert isinstance(reply.data, dict)
+    await record_change(
+        session,
+        runtime,
+        Change(
+            caller.team.id,
+            caller.actor,
+            action,
+            "LICENSE",
+            reply.value.license.id,
+            request=request,
+            response=reply.envelope(),
+            events=[Event(event, reply.data, holds_license_key=True)],
+        ),
+    )
+
+
+async def _check_links(session: AsyncSession, team_id: uuid.UUID, draft: LicenseDraft) -> None:
+    if not await repo.all_team_products(session, team_id, draft.product_ids):
+        raise InvalidProductIds()
+    if not await repo.all_team_customers(session, team_id, draft.customer_ids):
+        raise InvalidCustomerIds()
+
+
 async def create_license(
-    runtime: Runtime, caller: Caller, data: dict[str, Any]
-) -> dict[str, object]:
-    """POST: a new license with a generated (or imported) key, within the team's cap."""
+    runtime: Runtime, caller: Caller, draft: LicenseDraft
+) -> Reply[LicenseView]:
+    """A new license with a generated (or imported) key, within the team's cap."""
     team, keyring = caller.team, runtime.keyring
-    product_ids = [uuid.UUID(value) for value in data["productIds"]]
-    customer_ids = [uuid.UUID(value) for value in data["customerIds"]]
-    given_key = data.get("licenseKey")
     try:
         async with runtime.database.write() as session:
-            cap = await lock_team(session, team.id)
+            cap = await teams.lock_team(session, team.id)
             if cap and cap.max_licenses and await repo.count(session, team.id) >= cap.max_licenses:
-                raise ApiError(403, "Max licenses reached")
-            if not await repo.all_team_products(session, team.id, product_ids):
-                raise ApiError(400, "Invalid productIds")
-            if not await repo.all_team_customers(session, team.id, customer_ids):
-                raise ApiError(400, "Invalid customerIds")
-            if data["sendEmailDelivery"]:
-                raise ApiError(400, "Email delivery is not supported")
-            key = given_key or generate_license_key()
+                raise MaxLicensesReached()
+            await _check_links(session, team.id, draft)
+            if draft.send_email_delivery:
+                raise EmailDeliveryUnsupported()
+            key = draft.key or generate_license_key()
             lookup = keyring.license_lookup(key, str(team.id))
             while await repo.by_lookup(session, team.id, lookup) is not None:
-                if given_key:
-                    raise ApiError(400, KEY_EXISTS)
+                if draft.key:
+                    raise LicenseKeyExists()
                 key = generate_license_key()
                 lookup = keyring.license_lookup(key, str(team.id))
             now = utcnow()
@@ -111,93 +134,81 @@ async def create_license(
                     key.encode(), ciphertext_aad(str(team.id), str(license_id))
                 ),
                 key_hint=key_hint(key),
-                ip_limit=data["ipLimit"],
-                hwid_limit=data["hwidLimit"],
-                suspended=data["suspended"],
+                ip_limit=draft.ip_limit,
+                hwid_limit=draft.hwid_limit,
+                suspended=draft.suspended,
                 last_active_at=now,
                 created_at=now,
                 updated_at=now,
             )
-            _stored_expiry(row, data)
-            session.add(row)
-            await session.flush()
-            await repo.replace_links(session, row.id, product_ids, customer_ids)
-            await replace_metadata(session, team.id, "license_id", row.id, data["metadata"])
-            body = envelope(
-                await license_json(session, keyring, row), "License created", valid=True
-            )
-            await audit.record(
+            _store_expiry(row, draft.expiry)
+            await repo.add(session, row)
+            await repo.replace_links(session, row.id, draft.product_ids, draft.customer_ids)
+            await metadata.replace(session, team.id, "license_id", row.id, draft.metadata)
+            view = await _view(session, keyring, row)
+            reply = Reply(view, view.to_json(), "License created")
+            await _record(
                 session,
-                team_id=team.id,
-                actor=caller.actor,
-                action="CREATE_LICENSE",
-                target_type="LICENSE",
-                target_id=row.id,
-                request_body=data,
-                response_body=body,
+                runtime,
+                caller,
+                "CREATE_LICENSE",
+                EventType.LICENSE_CREATED,
+                reply,
+                draft.request,
             )
-            await emit_license_event(session, runtime, team.id, EventType.LICENSE_CREATED, body)
     except IntegrityError as exc:
         if _is_key_conflict(exc):
-            raise ApiError(400, KEY_EXISTS) from None
+            raise LicenseKeyExists() from None
         raise
-    return body
+    return reply
 
 
 async def update_license(
-    runtime: Runtime, caller: Caller, license_id: uuid.UUID, data: dict[str, Any]
-) -> dict[str, object]:
-    """PUT: replace every field; the stored expiry is re-applied only when its terms changed."""
+    runtime: Runtime, caller: Caller, license_id: uuid.UUID, draft: LicenseDraft
+) -> Reply[LicenseView]:
+    """Replace every field; the stored expiry is re-applied only when its terms changed."""
     team, keyring = caller.team, runtime.keyring
-    product_ids = [uuid.UUID(value) for value in data["productIds"]]
-    customer_ids = [uuid.UUID(value) for value in data["customerIds"]]
-    key = data["licenseKey"]
-    lookup = keyring.license_lookup(key, str(team.id))
+    assert draft.key is not None
+    lookup = keyring.license_lookup(draft.key, str(team.id))
     try:
         async with runtime.database.write() as session:
             row = await repo.by_id(session, team.id, license_id, lock=True)
             if row is None:
-                raise ApiError(404, "License not found")
-            if not await repo.all_team_products(session, team.id, product_ids):
-                raise ApiError(400, "Invalid productIds")
-            if not await repo.all_team_customers(session, team.id, customer_ids):
-                raise ApiError(400, "Invalid customerIds")
+                raise LicenseNotFound()
+            await _check_links(session, team.id, draft)
             if lookup != row.key_lookup:
                 if await repo.by_lookup(session, team.id, lookup) is not None:
-                    raise ApiError(400, KEY_EXISTS)
+                    raise LicenseKeyExists()
                 row.key_lookup = lookup
                 row.key_ciphertext = keyring.encrypt(
-                    key.encode(), ciphertext_aad(str(team.id), str(row.id))
+                    draft.key.encode(), ciphertext_aad(str(team.id), str(row.id))
                 )
-                row.key_hint = key_hint(key)
-            if _expiry_changed(row, data):
-                _stored_expiry(row, data)
-            row.ip_limit = data["ipLimit"]
-            row.hwid_limit = data["hwidLimit"]
-            row.suspended = data["suspended"]
+                row.key_hint = key_hint(draft.key)
+            if _expiry_terms(_stored_terms(row)) != _expiry_terms(draft.expiry):
+                _store_expiry(row, draft.expiry)
+            row.ip_limit = draft.ip_limit
+            row.hwid_limit = draft.hwid_limit
+            row.suspended = draft.suspended
             row.updated_at = utcnow()
             await session.flush()
-            await repo.replace_links(session, row.id, product_ids, customer_ids)
-            await replace_metadata(session, team.id, "license_id", row.id, data["metadata"])
-            body = envelope(
-                await license_json(session, keyring, row), "License updated", valid=True
-            )
-            await audit.record(
+            await repo.replace_links(session, row.id, draft.product_ids, draft.customer_ids)
+            await metadata.replace(session, team.id, "license_id", row.id, draft.metadata)
+            view = await _view(session, keyring, row)
+            reply = Reply(view, view.to_json(), "License updated")
+            await _record(
                 session,
-                team_id=team.id,
-                actor=caller.actor,
-                action="UPDATE_LICENSE",
-                target_type="LICENSE",
-                target_id=row.id,
-                request_body=data,
-                response_body=body,
+                runtime,
+                caller,
+                "UPDATE_LICENSE",
+                EventType.LICENSE_UPDATED,
+                reply,
+                draft.request,
             )
-            await emit_license_event(session, runtime, team.id, EventType.LICENSE_UPDATED, body)
     except IntegrityError as exc:
         if _is_key_conflict(exc):
-            raise ApiError(400, KEY_EXISTS) from None
+            raise LicenseKeyExists() from None
         raise
-    return body
+    return reply
 
 
 async def find_license(
@@ -207,12 +218,14 @@ async def find_license(
     *,
     key: str | None = None,
     license_id: uuid.UUID | None = None,
+    lock: bool = False,
 ) -> License | None:
     """By key (through its team-bound lookup hash, never the plaintext) or by id."""
     if key is not None:
-        return await repo.by_lookup(session, team_id, keyring.license_lookup(key, str(team_id)))
+        lookup = keyring.license_lookup(key, str(team_id))
+        return await repo.by_lookup(session, team_id, lookup, lock=lock)
     assert license_id is not None
-    return await repo.by_id(session, team_id, license_id)
+    return await repo.by_id(session, team_id, license_id, lock=lock)
 
 
 async def get_license(
@@ -221,15 +234,13 @@ async def get_license(
     *,
     key: str | None = None,
     license_id: uuid.UUID | None = None,
-) -> dict[str, object]:
-    """GET by key or id: the License object, or 404 for a missing or foreign license."""
+) -> LicenseView:
+    """By key or id; a missing or foreign license is LicenseNotFound."""
     async with runtime.database.read() as session:
         row = await find_license(session, runtime.keyring, team_id, key=key, license_id=license_id)
         if row is None:
-            raise ApiError(404, "License not found")
-        return envelope(
-            await license_json(session, runtime.keyring, row), "License found", valid=True
-        )
+            raise LicenseNotFound()
+        return await _view(session, runtime.keyring, row)
 
 
 async def list_licenses(
@@ -237,22 +248,72 @@ async def list_licenses(
     team_id: uuid.UUID,
     filters: LicenseFilters,
     sort_column: str,
-    page: PageRequest,
-) -> dict[str, object]:
-    """One page of the team's licenses; `status` is filtered in SQL against the same `now`."""
+    request: PageRequest,
+) -> Page[LicenseView]:
+    """One page of the team's licenses; `status` is filtered and shown against one `now`."""
     now = utcnow()
     async with runtime.database.read() as session:
-        rows, total = await repo.deferred_page(
-            session,
-            License,
-            license_conditions(team_id, filters, now),
-            getattr(License, sort_column),
-            page,
+        page = await repo.page(session, team_id, filters, sort_column, now, request)
+        views = await load_views(session, runtime.keyring, page.rows, now)
+    return Page(views, page.has_next, page.total)
+
+
+async def set_suspended(
+    runtime: Runtime, caller: Caller, license_id: uuid.UUID, suspended: bool
+) -> Reply[LicenseView]:
+    """Suspend or unsuspend (idempotent); audited only when the state changes.
+
+    The row lock makes two concurrent suspends write one audit row, not two.
+    """
+    team = caller.team
+    async with runtime.database.write() as session:
+        row = await repo.by_id(session, team.id, license_id, lock=True)
+        if row is None:
+            raise LicenseNotFound()
+        changed = row.suspended != suspended
+        if changed:
+            row.suspended = suspended
+            row.updated_at = utcnow()
+            await session.flush()
+        view = await _view(session, runtime.keyring, row)
+        details = "License suspended" if suspended else "License unsuspended"
+        reply = Reply(view, view.to_json(), details)
+        if changed:
+            action = "SUSPEND_LICENSE" if suspended else "UNSUSPEND_LICENSE"
+            await _record(session, runtime, caller, action, EventType.LICENSE_UPDATED, reply, None)
+    return reply
+
+
+async def delete_license(
+    runtime: Runtime,
+    caller: Caller,
+    *,
+    key: str | None = None,
+    license_id: uuid.UUID | None = None,
+) -> Reply[LicenseView]:
+    """By key or id; refused (409) while it is the only license of a release's allow-list, so
+    no restricted release silently becomes unrestricted. The answer is the license before.
+
+    The releases naming it are locked first, then the license, and the guard is evaluated
+    under those locks (§1.7), so concurrent deletes cannot together empty an allow-list.
+    """
+    team = caller.team
+    async with runtime.database.write() as session:
+        found = await find_license(
+            session, runtime.keyring, team.id, key=key, license_id=license_id
         )
-        rows, has_next = split_page(rows, page)
-        licenses = await license_objects(session, runtime.keyring, rows, now)
-    return envelope(
-        {"licenses": licenses, "hasNextPage": has_next, "totalResults": total},
-        "Licenses found",
-        valid=True,
-    )
+        if found is None:
+            raise LicenseNotFound()
+        await releases.lock_releases_allowing(session, team.id, found.id)
+        row = await repo.by_id(session, team.id, found.id, lock=True)
+        if row is None:
+            raise LicenseNotFound()
+        if await releases.is_sole_allowed_license(session, row.id):
+            raise LastAllowedLicense()
+        view = await _view(session, runtime.keyring, row)
+        reply = Reply(view, view.to_json(), "License deleted successfully")
+        await repo.delete_license(session, team.id, row.id)
+        await _record(
+            session, runtime, caller, "DELETE_LICENSE", EventType.LICENSE_DELETED, reply, None
+        )
+    return reply

@@ -1,41 +1,27 @@
-"""License status and the JSON shapes that embed licenses."""
+"""The License object and the LicenseSummary that releases embed (dev-api-releases.md §1.6,
+§11.2)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from releasegate.customers.models import Customer
 from releasegate.customers.views import customer_json
-from releasegate.kit.clock import iso, iso_or_none
+from releasegate.kit.clock import iso, iso_or_none, utcnow
 from releasegate.kit.keyring import Keyring
 from releasegate.licenses import repository as repo
 from releasegate.licenses.keys import ciphertext_aad
 from releasegate.licenses.models import License
-from releasegate.metadata.service import load_metadata, metadata_json
+from releasegate.licenses.status import license_status
+from releasegate.metadata import repository as metadata
+from releasegate.metadata.models import Metadata
+from releasegate.metadata.views import metadata_json
+from releasegate.products.models import Product
 from releasegate.products.views import product_json
-
-INACTIVE_AFTER = timedelta(days=30)
-EXPIRING_WITHIN = timedelta(days=30)
-
-
-def license_status(row: License, now: datetime) -> str:
-    """SUSPENDED, EXPIRED, EXPIRING, UPCOMING, INACTIVE or ACTIVE (dev-api-releases.md §11.2).
-
-    list_filters.status_condition is the same rule in SQL; change both together.
-    """
-    if row.suspended:
-        return "SUSPENDED"
-    inactive = now - row.last_active_at > INACTIVE_AFTER
-    if row.expiration_type != "NEVER":
-        if row.expiration_date is None:
-            return "UPCOMING"
-        if now > row.expiration_date:
-            return "EXPIRED"
-        if row.expiration_date - now < EXPIRING_WITHIN:
-            return "EXPIRING"
-    return "INACTIVE" if inactive else "ACTIVE"
 
 
 def license_core_json(row: License, now: datetime) -> dict[str, object]:
@@ -63,28 +49,53 @@ def license_summary_json(row: License, now: datetime) -> dict[str, object]:
     return {**license_core_json(row, now), "licenseKeyHint": row.key_hint}
 
 
-async def license_objects(
-    session: AsyncSession, keyring: Keyring, rows: Sequence[License], now: datetime
-) -> list[dict[str, object]]:
-    """License objects (§11.2) with the plaintext key, for any number of rows in five queries."""
+@dataclass(frozen=True)
+class LicenseView:
+    """A license with its decrypted key (its publisher owns it), links and metadata."""
+
+    license: License
+    key: str
+    products: list[Product]
+    customers: list[tuple[Customer, list[Metadata]]]
+    metadata: list[Metadata]
+    now: datetime
+
+    def to_json(self) -> dict[str, object]:
+        core = license_core_json(self.license, self.now)
+        return {
+            "id": core.pop("id"),
+            "licenseKey": self.key,
+            **core,
+            "products": [product_json(p) for p in self.products],
+            "customers": [customer_json(c, rows) for c, rows in self.customers],
+            "metadata": [metadata_json(m, "license_id") for m in self.metadata],
+        }
+
+
+async def load_views(
+    session: AsyncSession,
+    keyring: Keyring,
+    rows: Sequence[License],
+    now: datetime | None = None,
+) -> list[LicenseView]:
+    """License objects for any number of rows, in five queries."""
+    now = now or utcnow()
     ids = [row.id for row in rows]
     products = await repo.linked_products(session, ids)
     customers = await repo.linked_customers(session, ids)
     customer_ids = list(dict.fromkeys(c.id for linked in customers.values() for c in linked))
-    customer_metadata = await load_metadata(session, "customer_id", customer_ids)
-    metadata = await load_metadata(session, "license_id", ids)
-    objects: list[dict[str, object]] = []
-    for row in rows:
-        key = keyring.decrypt(row.key_ciphertext, ciphertext_aad(str(row.team_id), str(row.id)))
-        core = license_core_json(row, now)
-        objects.append(
-            {
-                "id": core.pop("id"),
-                "licenseKey": key.decode(),
-                **core,
-                "products": [product_json(p) for p in products[row.id]],
-                "customers": [customer_json(c, customer_metadata[c.id]) for c in customers[row.id]],
-                "metadata": [metadata_json(m, "license_id") for m in metadata[row.id]],
-            }
+    customer_metadata = await metadata.load(session, "customer_id", customer_ids)
+    license_metadata = await metadata.load(session, "license_id", ids)
+    return [
+        LicenseView(
+            license=row,
+            key=keyring.decrypt(
+                row.key_ciphertext, ciphertext_aad(str(row.team_id), str(row.id))
+            ).decode(),
+            products=products[row.id],
+            customers=[(c, customer_metadata[c.id]) for c in customers[row.id]],
+            metadata=license_metadata[row.id],
+            now=now,
         )
-    return objects
+        for row in rows
+    ]

@@ -8,20 +8,16 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.kit.http import RuntimeDep, respond
+from releasegate.kit.envelope import ok
 from releasegate.kit.json_body import read_json_body
 from releasegate.kit.openapi import envelope_responses
-from releasegate.kit.pagination import choice, first, parse_page
+from releasegate.kit.pagination import choice, first, page_data, parse_page
 from releasegate.kit.validation import utf16_length
+from releasegate.products import service
 from releasegate.products.repository import SORT_COLUMNS, SortColumn
-from releasegate.products.schemas import CREATE_PRODUCT, UPDATE_PRODUCT
-from releasegate.products.service import (
-    create_product,
-    delete_product,
-    get_product,
-    list_products,
-    update_product,
-)
+from releasegate.products.schemas import CREATE_PRODUCT, UPDATE_PRODUCT, ProductDraft
+from releasegate.products.views import ProductView
+from releasegate.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["products"])
 
@@ -33,8 +29,8 @@ async def create_product_endpoint(teamId: str, request: Request, runtime: Runtim
     """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    data = await read_json_body(request, CREATE_PRODUCT)
-    return respond(201, await create_product(runtime, caller, data))
+    draft = ProductDraft.from_body(await read_json_body(request, CREATE_PRODUCT))
+    return (await service.create_product(runtime, caller, draft)).response(201)
 
 
 @router.get("/products", responses=envelope_responses(200))
@@ -48,14 +44,14 @@ async def list_products_endpoint(teamId: str, request: Request, runtime: Runtime
     params = request.query_params
     search = first(params, "search")
     sort_column = cast(SortColumn, choice(params, "sortColumn", SORT_COLUMNS, "createdAt"))
-    body = await list_products(
+    page = await service.list_products(
         runtime,
         team_id,
         search if search is not None and utf16_length(search) <= 255 else None,
         sort_column,
         parse_page(params),
     )
-    return respond(200, body)
+    return ok(page_data("products", page, ProductView.to_json), "Products found")
 
 
 @router.get("/products/{productId}", responses=envelope_responses(200, 404))
@@ -65,7 +61,8 @@ async def get_product_endpoint(
     """Get one product. 200 `Product found`; 404 `Product not found` (dev-api-releases.md §10)."""
     team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
     await authorize(runtime, request, team_id, "dev.read")
-    return respond(200, await get_product(runtime, team_id, product_id))
+    view = await service.get_product(runtime, team_id, product_id)
+    return ok(view.to_json(), "Product found")
 
 
 @router.put("/products/{productId}", responses=envelope_responses(200, 404, 409, 413))
@@ -78,8 +75,8 @@ async def update_product_endpoint(
     """
     team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    data = await read_json_body(request, UPDATE_PRODUCT)
-    return respond(200, await update_product(runtime, caller, product_id, data))
+    draft = ProductDraft.from_body(await read_json_body(request, UPDATE_PRODUCT))
+    return (await service.update_product(runtime, caller, product_id, draft)).response()
 
 
 @router.delete("/products/{productId}", responses=envelope_responses(200, 404, 409))
@@ -94,4 +91,5 @@ async def delete_product_endpoint(
     team_id, product_id = parse_path_ids(teamId, [("productId", productId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
     cascade = first(request.query_params, "cascade") == "true"
-    return respond(200, await delete_product(runtime, caller, product_id, cascade=cascade))
+    reply = await service.delete_product(runtime, caller, product_id, cascade=cascade)
+    return reply.response()

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.branches.models import Branch
-from releasegate.kit.pagination import PageRequest
+from releasegate.kit.pagination import Page, PageRequest, fetch_page
 from releasegate.kit.sql_text import contains_ascii_insensitive
-from releasegate.licenses.models import LicenseProduct
-from releasegate.metadata.models import Metadata
 from releasegate.products.models import Product
-from releasegate.releases.models import Release
 
 SortColumn = Literal["name", "createdAt", "updatedAt"]
 SORT_COLUMNS: tuple[SortColumn, ...] = ("name", "createdAt", "updatedAt")
@@ -35,6 +32,18 @@ async def get(
     return await session.scalar(query)
 
 
+async def lock_in_order(
+    session: AsyncSession, team_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Product]:
+    """Lock product rows in id order, so concurrent writers never deadlock."""
+    locked: dict[uuid.UUID, Product] = {}
+    for product_id in sorted(set(product_ids)):
+        product = await get(session, team_id, product_id, lock=True)
+        if product is not None:
+            locked[product_id] = product
+    return locked
+
+
 async def count(session: AsyncSession, team_id: uuid.UUID) -> int:
     return int((await session.scalar(select(func.count()).where(Product.team_id == team_id))) or 0)
 
@@ -51,74 +60,38 @@ async def name_taken(
     return (await session.scalar(query.limit(1))) is not None
 
 
-def _conditions(team_id: uuid.UUID, search: str | None) -> list[ColumnElement[bool]]:
-    conditions = [Product.team_id == team_id]
-    if search:
-        conditions.append(contains_ascii_insensitive(Product.name, search))
-    return conditions
-
-
 async def page(
     session: AsyncSession,
     team_id: uuid.UUID,
     search: str | None,
     sort_column: SortColumn,
     request: PageRequest,
-) -> tuple[list[Product], int]:
-    """One page (`page_size + 1` rows) and the number of matching rows.
-
-    Deferred join: the OFFSET/LIMIT walk selects ids only, along an index that starts with
-    team_id; the page's full rows are then joined by id.
-    """
-    conditions = _conditions(team_id, search)
-    total = await session.scalar(select(func.count()).select_from(Product).where(*conditions))
+) -> Page[Product]:
+    conditions: list[ColumnElement[bool]] = [Product.team_id == team_id]
+    if search:
+        conditions.append(contains_ascii_insensitive(Product.name, search))
     column = _SORT_EXPRESSIONS[sort_column]
     ordering = [column.desc() if request.descending else column.asc(), Product.id.asc()]
-    page_ids = (
-        select(Product.id)
-        .where(*conditions)
-        .order_by(*ordering)
-        .offset(request.offset)
-        .limit(request.page_size + 1)
-        .subquery()
-    )
-    rows = await session.scalars(
-        select(Product).join(page_ids, Product.id == page_ids.c.id).order_by(*ordering)
-    )
-    return list(rows), int(total or 0)
+    return await fetch_page(session, Product, conditions, ordering, request)
 
 
-async def has_releases(session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID) -> bool:
-    found = await session.scalar(
-        select(Release.id)
-        .where(Release.team_id == team_id, Release.product_id == product_id)
-        .limit(1)
-    )
-    return found is not None
-
-
-async def delete_product(
-    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID
-) -> list[uuid.UUID]:
-    """The product with its branches, license links and metadata; its releases must be gone.
-
-    Returns the deleted branch ids, ascending. Licenses themselves remain.
-    """
-    branch_ids = sorted(
-        await session.scalars(
-            select(Branch.id).where(Branch.team_id == team_id, Branch.product_id == product_id)
-        )
-    )
-    await session.execute(
-        delete(Branch).where(Branch.team_id == team_id, Branch.product_id == product_id)
-    )
-    await session.execute(delete(LicenseProduct).where(LicenseProduct.product_id == product_id))
-    await session.execute(
-        delete(Metadata).where(Metadata.team_id == team_id, Metadata.product_id == product_id)
-    )
+async def delete_product(session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID) -> None:
+    """The product row; its releases, branches, links and metadata must be gone already."""
     await session.execute(
         delete(Product)
         .where(Product.team_id == team_id, Product.id == product_id)
         .execution_options(synchronize_session=False)
     )
-    return branch_ids
+
+
+async def by_ids(
+    session: AsyncSession, team_id: uuid.UUID, product_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Product]:
+    rows = await session.scalars(
+        select(Product).where(Product.team_id == team_id, Product.id.in_(product_ids))
+    )
+    return {row.id: row for row in rows}
+
+
+async def name_of(session: AsyncSession, product_id: uuid.UUID) -> str:
+    return str(await session.scalar(select(Product.name).where(Product.id == product_id)))

@@ -1,8 +1,11 @@
-"""Product body schema (dev-api-releases.md §10)."""
+"""Product bodies (dev-api-releases.md §10) and the typed input the service takes."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from releasegate.kit.validation import (
     Field,
@@ -12,8 +15,8 @@ from releasegate.kit.validation import (
     Schema,
     String,
     json_type_name,
-    metadata_array,
 )
+from releasegate.metadata.schemas import MetadataItem, metadata_array, metadata_items
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]([A-Za-z0-9 _-]*[A-Za-z0-9_-])?$")
 
@@ -53,3 +56,17 @@ UPDATE_PRODUCT = Object(
         "metadata": Field(metadata_array()),
     }
 )
+
+
+@dataclass(frozen=True)
+class ProductDraft:
+    """A product as created or replaced. `request` is the validated body the audit row records."""
+
+    name: str
+    url: str | None
+    metadata: tuple[MetadataItem, ...]
+    request: Mapping[str, Any]
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> ProductDraft:
+        return cls(body["name"], body["url"], metadata_items(body["metadata"]), body)

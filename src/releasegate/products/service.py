@@ -4,93 +4,98 @@ deletion refused while releases exist unless cascading (dev-api-releases.md §10
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.apikeys.auth import Caller
-from releasegate.audit import service as audit
-from releasegate.branches.events import branch_payloads_of_product
+from releasegate.branches import service as branches
+from releasegate.changes import Change, Event, record_change
+from releasegate.db.constraints import is_violation
+from releasegate.files import service as files
 from releasegate.kit.clock import utcnow
-from releasegate.kit.envelope import envelope
-from releasegate.kit.errors import ApiError
-from releasegate.kit.pagination import PageRequest, split_page
-from releasegate.metadata.service import load_metadata, replace_metadata
+from releasegate.kit.envelope import Reply
+from releasegate.kit.pagination import Page, PageRequest
+from releasegate.licenses import repository as licenses
+from releasegate.metadata import repository as metadata
 from releasegate.products import repository as repo
+from releasegate.products.errors import (
+    MaxProductsReached,
+    ProductHasReleases,
+    ProductNameTaken,
+    ProductNotFound,
+)
 from releasegate.products.models import Product
-from releasegate.products.views import product_with_metadata_json
-from releasegate.releases import repository as releases
-from releasegate.releases.events import release_payloads_of_product
-from releasegate.releases.service import delete_unreferenced
+from releasegate.products.schemas import ProductDraft
+from releasegate.products.views import ProductView
+from releasegate.releases import catalogue as releases
 from releasegate.runtime import Runtime
-from releasegate.storage.journal import JournalKind, StorageJournal
-from releasegate.teams import storage_usage
-from releasegate.teams.models import Team
-from releasegate.teams.repository import lock_team
+from releasegate.teams import repository as teams
 from releasegate.webhooks.models import EventType
-from releasegate.webhooks.outbox import emit
 
-NAME_TAKEN = "A product with this name already exists"
+
+def _name_conflict(exc: IntegrityError) -> ProductNameTaken | None:
+    """A concurrent create or rename took the name between the check and the commit."""
+    return ProductNameTaken() if is_violation(exc, "uq_products_team_id_name") else None
+
+
+async def _view(session: AsyncSession, product: Product) -> ProductView:
+    rows = await metadata.load(session, "product_id", [product.id])
+    return ProductView(product, rows[product.id])
 
 
 async def create_product(
-    runtime: Runtime, caller: Caller, data: dict[str, Any]
-) -> dict[str, object]:
+    runtime: Runtime, caller: Caller, draft: ProductDraft
+) -> Reply[ProductView]:
     """Create a product with its metadata; 403 at the team cap, 409 on a taken name."""
-    team: Team = caller.team
+    team = caller.team
     try:
         async with runtime.database.write() as session:
-            cap = await lock_team(session, team.id)
+            cap = await teams.lock_team(session, team.id)
             if cap and cap.max_products and await repo.count(session, team.id) >= cap.max_products:
-                raise ApiError(403, "Max products reached")
-            if await repo.name_taken(session, team.id, data["name"]):
-                raise ApiError(409, NAME_TAKEN)
+                raise MaxProductsReached()
+            if await repo.name_taken(session, team.id, draft.name):
+                raise ProductNameTaken()
             now = utcnow()
             product = Product(
                 id=uuid.uuid4(),
                 team_id=team.id,
-                name=data["name"],
-                url=data["url"],
+                name=draft.name,
+                url=draft.url,
                 created_at=now,
                 updated_at=now,
             )
             session.add(product)
             await session.flush()
-            await replace_metadata(session, team.id, "product_id", product.id, data["metadata"])
-            metadata = (await load_metadata(session, "product_id", [product.id]))[product.id]
-            product_object = product_with_metadata_json(product, metadata)
-            body = envelope(product_object, "Product created", valid=True)
-            await audit.record(
+            await metadata.replace(session, team.id, "product_id", product.id, draft.metadata)
+            view = await _view(session, product)
+            reply = Reply(view, view.to_json(), "Product created")
+            await record_change(
                 session,
-                team_id=team.id,
-                actor=caller.actor,
-                action="CREATE_PRODUCT",
-                target_type="PRODUCT",
-                target_id=product.id,
-                request_body=data,
-                response_body=body,
+                runtime,
+                Change(
+                    team.id,
+                    caller.actor,
+                    "CREATE_PRODUCT",
+                    "PRODUCT",
+                    product.id,
+                    request=draft.request,
+                    response=reply.envelope(),
+                    events=[Event(EventType.PRODUCT_CREATED, view.to_json())],
+                ),
             )
-            await emit(session, runtime, team.id, EventType.PRODUCT_CREATED, product_object)
     except IntegrityError as exc:
         raise _name_conflict(exc) or exc from None
-    return body
+    return reply
 
 
-def _name_conflict(exc: IntegrityError) -> ApiError | None:
-    """A concurrent create or rename took the name between the check and the commit."""
-    return ApiError(409, NAME_TAKEN) if "uq_products_team_id_name" in str(exc.orig) else None
-
-
-async def get_product(
-    runtime: Runtime, team_id: uuid.UUID, product_id: uuid.UUID
-) -> dict[str, object]:
-    """One Product object with its metadata."""
+async def get_product(runtime: Runtime, team_id: uuid.UUID, product_id: uuid.UUID) -> ProductView:
+    """One product with its metadata."""
     async with runtime.database.read() as session:
         product = await repo.get(session, team_id, product_id)
         if product is None:
-            raise ApiError(404, "Product not found")
-        metadata = (await load_metadata(session, "product_id", [product.id]))[product.id]
-    return envelope(product_with_metadata_json(product, metadata), "Product found", valid=True)
+            raise ProductNotFound()
+        return await _view(session, product)
 
 
 async def list_products(
@@ -98,113 +103,103 @@ async def list_products(
     team_id: uuid.UUID,
     search: str | None,
     sort_column: repo.SortColumn,
-    page: PageRequest,
-) -> dict[str, object]:
+    request: PageRequest,
+) -> Page[ProductView]:
     """One page of the team's products, each with its metadata."""
     async with runtime.database.read() as session:
-        rows, total = await repo.page(session, team_id, search, sort_column, page)
-        rows, has_next = split_page(rows, page)
-        metadata = await load_metadata(session, "product_id", [row.id for row in rows])
-    return envelope(
-        {
-            "products": [product_with_metadata_json(row, metadata[row.id]) for row in rows],
-            "hasNextPage": has_next,
-            "totalResults": total,
-        },
-        "Products found",
-        valid=True,
-    )
+        page = await repo.page(session, team_id, search, sort_column, request)
+        rows = await metadata.load(session, "product_id", [row.id for row in page.rows])
+    views = [ProductView(row, rows[row.id]) for row in page.rows]
+    return Page(views, page.has_next, page.total)
 
 
 async def update_product(
-    runtime: Runtime, caller: Caller, product_id: uuid.UUID, data: dict[str, Any]
-) -> dict[str, object]:
+    runtime: Runtime, caller: Caller, product_id: uuid.UUID, draft: ProductDraft
+) -> Reply[ProductView]:
     """Replace name, url and metadata; 404 for a product outside the team, 409 on a taken name."""
     team = caller.team
     try:
         async with runtime.database.write() as session:
             product = await repo.get(session, team.id, product_id, lock=True)
             if product is None:
-                raise ApiError(404, "Product not found")
-            if await repo.name_taken(session, team.id, data["name"], excluding=product.id):
-                raise ApiError(409, NAME_TAKEN)
-            product.name = data["name"]
-            product.url = data["url"]
+                raise ProductNotFound()
+            if await repo.name_taken(session, team.id, draft.name, excluding=product.id):
+                raise ProductNameTaken()
+            product.name = draft.name
+            product.url = draft.url
             product.updated_at = utcnow()
             await session.flush()
-            await replace_metadata(session, team.id, "product_id", product.id, data["metadata"])
-            metadata = (await load_metadata(session, "product_id", [product.id]))[product.id]
-            product_object = product_with_metadata_json(product, metadata)
-            body = envelope(product_object, "Product updated", valid=True)
-            await audit.record(
+            await metadata.replace(session, team.id, "product_id", product.id, draft.metadata)
+            view = await _view(session, product)
+            reply = Reply(view, view.to_json(), "Product updated")
+            await record_change(
                 session,
-                team_id=team.id,
-                actor=caller.actor,
-                action="UPDATE_PRODUCT",
-                target_type="PRODUCT",
-                target_id=product.id,
-                request_body=data,
-                response_body=body,
+                runtime,
+                Change(
+                    team.id,
+                    caller.actor,
+                    "UPDATE_PRODUCT",
+                    "PRODUCT",
+                    product.id,
+                    request=draft.request,
+                    response=reply.envelope(),
+                    events=[Event(EventType.PRODUCT_UPDATED, view.to_json())],
+                ),
             )
-            await emit(session, runtime, team.id, EventType.PRODUCT_UPDATED, product_object)
     except IntegrityError as exc:
         raise _name_conflict(exc) or exc from None
-    return body
+    return reply
 
 
 async def delete_product(
     runtime: Runtime, caller: Caller, product_id: uuid.UUID, *, cascade: bool
-) -> dict[str, object]:
+) -> Reply[ProductView]:
     """Delete a product with its branches, license links and metadata, in one transaction.
 
-    Without `cascade` a product with releases is refused (409). With it, the releases go too:
-    their files get PENDING_DELETE entries and leave the usage counter, and their objects are
-    deleted after the commit. `data` is the product before deletion plus the ids of the
-    releases and branches that went with it (one DELETE_PRODUCT audit row records them).
+    Without `cascade` a product with releases is refused (409). With it, the releases go too,
+    and their stored files after the commit. The answer is the product before deletion plus
+    the ids of the releases and branches that went with it (one DELETE_PRODUCT audit row).
     """
     team = caller.team
     async with runtime.database.write() as session:
         product = await repo.get(session, team.id, product_id, lock=True)
         if product is None:
-            raise ApiError(404, "Product not found")
-        if not cascade and await repo.has_releases(session, team.id, product_id):
-            raise ApiError(409, "Product has releases and cannot be deleted")
-        metadata = (await load_metadata(session, "product_id", [product.id]))[product.id]
-        before = product_with_metadata_json(product, metadata)
-        # Payloads show what is about to go; no RELEASE_LATEST_CHANGED in a cascade (§2).
-        deleted_releases = await release_payloads_of_product(session, team.id, product_id)
-        deleted_branches = await branch_payloads_of_product(session, team.id, product_id)
-        release_ids, files = await releases.delete_releases_of_product(session, team.id, product_id)
-        session.add_all(
-            StorageJournal(key=file.key, team_id=team.id, kind=JournalKind.PENDING_DELETE)
-            for file in files
-        )
-        await storage_usage.apply_delta(session, team.id, -sum(file.size for file in files), 0)
-        branch_ids = await repo.delete_product(session, team.id, product_id)
-        body = envelope(
+            raise ProductNotFound()
+        if not cascade and await releases.product_has_releases(session, team.id, product_id):
+            raise ProductHasReleases()
+        view = await _view(session, product)
+        # RELEASE_DELETED before BRANCH_DELETED; no RELEASE_LATEST_CHANGED in a cascade (§2).
+        removed_releases = await releases.remove_releases_of_product(session, team.id, product_id)
+        removed_branches = await branches.remove_branches_of_product(session, team.id, product_id)
+        await licenses.unlink_product(session, product_id)
+        await metadata.delete_of(session, "product_id", [product_id])
+        await repo.delete_product(session, team.id, product_id)
+        before = view.to_json()
+        reply = Reply(
+            view,
             {
                 **before,
-                "deletedReleaseIds": [str(value) for value in release_ids],
-                "deletedBranchIds": [str(value) for value in branch_ids],
+                "deletedReleaseIds": [str(value) for value in removed_releases.ids],
+                "deletedBranchIds": [str(value) for value in removed_branches.ids],
             },
             "Product deleted",
-            valid=True,
         )
-        await audit.record(
+        await record_change(
             session,
-            team_id=team.id,
-            actor=caller.actor,
-            action="DELETE_PRODUCT",
-            target_type="PRODUCT",
-            target_id=product_id,
-            request_body=None,
-            response_body=body,
+            runtime,
+            Change(
+                team.id,
+                caller.actor,
+                "DELETE_PRODUCT",
+                "PRODUCT",
+                product_id,
+                response=reply.envelope(),
+                events=[
+                    *(Event(EventType.RELEASE_DELETED, p) for p in removed_releases.payloads),
+                    *(Event(EventType.BRANCH_DELETED, p) for p in removed_branches.payloads),
+                    Event(EventType.PRODUCT_DELETED, before),
+                ],
+            ),
         )
-        for payload in deleted_releases:
-            await emit(session, runtime, team.id, EventType.RELEASE_DELETED, payload)
-        for payload in deleted_branches:
-            await emit(session, runtime, team.id, EventType.BRANCH_DELETED, payload)
-        await emit(session, runtime, team.id, EventType.PRODUCT_DELETED, before)
-    for file in files:
-        await delete_unreferenced(runtime, file.key)
-    return body
+    await files.purge_after_commit(runtime, removed_releases.keys)
+    return reply

@@ -1,8 +1,12 @@
+"""The Product object as responses and webhook payloads show it (dev-api-releases.md §10)."""
+
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from releasegate.kit.clock import iso
 from releasegate.metadata.models import Metadata
-from releasegate.metadata.service import metadata_json
+from releasegate.metadata.views import metadata_json
 from releasegate.products.models import Product
 
 
@@ -18,6 +22,15 @@ def product_json(row: Product) -> dict[str, object]:
     }
 
 
-def product_with_metadata_json(row: Product, metadata: list[Metadata]) -> dict[str, object]:
-    """The Product object of the product endpoints (§10): nested form plus metadata."""
-    return {**product_json(row), "metadata": [metadata_json(m, "product_id") for m in metadata]}
+@dataclass(frozen=True)
+class ProductView:
+    """A product with its metadata: the Product object of the product endpoints."""
+
+    product: Product
+    metadata: list[Metadata]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **product_json(self.product),
+            "metadata": [metadata_json(m, "product_id") for m in self.metadata],
+        }

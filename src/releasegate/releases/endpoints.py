@@ -1,23 +1,26 @@
-"""Release endpoints: the seed create/update (§2–§3) and the catalogue (§4–§7)."""
+"""Release endpoints: the seed create/update (§2–§3), the catalogue (§4–§7) and the raw
+file (§8)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import QueryParams
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.kit.errors import ApiError
-from releasegate.kit.http import RuntimeDep, respond
+from releasegate.files.intake import read_upload_form
+from releasegate.files.keys import release_file_key
+from releasegate.kit.envelope import ok
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.openapi import envelope_responses
-from releasegate.kit.pagination import choice, first, parse_page
+from releasegate.kit.pagination import choice, first, page_data, parse_page
 from releasegate.kit.validation import utf16_length
-from releasegate.releases import catalogue
-from releasegate.releases.intake import read_release_form
+from releasegate.products.errors import InvalidProductId
+from releasegate.releases import catalogue, service
+from releasegate.releases.errors import InvalidBranchId
 from releasegate.releases.models import ReleaseStatus
 from releasegate.releases.repository import (
     DEFAULT_BRANCH,
@@ -25,9 +28,9 @@ from releasegate.releases.repository import (
     ReleaseFilter,
     SortColumn,
 )
-from releasegate.releases.schemas import CREATE_RELEASE, UPDATE_RELEASE
-from releasegate.releases.service import create_release, update_release
-from releasegate.storage import release_file_key
+from releasegate.releases.schemas import CREATE_RELEASE, UPDATE_RELEASE, ReleaseDraft
+from releasegate.releases.views import ReleaseView
+from releasegate.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["releases"])
 
@@ -65,7 +68,7 @@ async def create_release_endpoint(teamId: str, request: Request, runtime: Runtim
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "releases.create")
     release_id = uuid.uuid4()
-    form = await read_release_form(
+    form = await read_upload_form(
         runtime,
         request,
         team_id,
@@ -73,10 +76,11 @@ async def create_release_endpoint(teamId: str, request: Request, runtime: Runtim
         CREATE_RELEASE,
         lambda file_id: release_file_key(team_id, release_id, file_id),
     )
-    created = await create_release(runtime, caller, form, release_id)
+    draft = ReleaseDraft.from_body(form.data)
+    reply = await service.create_release(runtime, caller, release_id, draft, form.file)
     if form.file is not None:
         runtime.metrics.count_upload(form.file.size)
-    return respond(201, created)
+    return reply.response(201)
 
 
 @router.put(
@@ -94,7 +98,7 @@ async def update_release_endpoint(
     """
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     caller = await authorize(runtime, request, team_id, "releases.update")
-    form = await read_release_form(
+    form = await read_upload_form(
         runtime,
         request,
         team_id,
@@ -102,17 +106,18 @@ async def update_release_endpoint(
         UPDATE_RELEASE,
         lambda file_id: release_file_key(team_id, release_id, file_id),
     )
-    updated = await update_release(runtime, caller, release_id, form)
+    draft = ReleaseDraft.from_body(form.data)
+    reply = await service.update_release(runtime, caller, release_id, draft, form.file)
     if form.file is not None:
         runtime.metrics.count_upload(form.file.size)
-    return respond(200, updated)
+    return reply.response()
 
 
 def _list_filter(params: QueryParams) -> ReleaseFilter:
     """Rows 6–7 of §4; every other parameter silently falls back (first occurrence wins)."""
     product_id = parse_uuid(first(params, "productId"))
     if product_id is None:
-        raise ApiError(400, "Invalid or missing productId")
+        raise InvalidProductId()
     raw_branch = first(params, "branchId")
     branch: uuid.UUID | Literal["default"] | None = None
     if raw_branch == DEFAULT_BRANCH:
@@ -120,7 +125,7 @@ def _list_filter(params: QueryParams) -> ReleaseFilter:
     elif raw_branch is not None:
         branch = parse_uuid(raw_branch)
         if branch is None:
-            raise ApiError(400, "Invalid branchId")
+            raise InvalidBranchId()
     status = first(params, "status")
     search = first(params, "search")
     return ReleaseFilter(
@@ -143,8 +148,8 @@ async def list_releases_endpoint(teamId: str, request: Request, runtime: Runtime
     params = request.query_params
     where = _list_filter(params)
     sort_column = cast(SortColumn, choice(params, "sortColumn", SORT_COLUMNS, "createdAt"))
-    body = await catalogue.list_releases(runtime, team_id, where, sort_column, parse_page(params))
-    return respond(200, body)
+    page = await catalogue.list_releases(runtime, team_id, where, sort_column, parse_page(params))
+    return ok(page_data("releases", page, ReleaseView.to_json), "Releases found")
 
 
 @router.get("/releases/{releaseId}", responses=envelope_responses(200, 404))
@@ -154,7 +159,8 @@ async def get_release_endpoint(
     """Get one release. 200 `Release found`; 404 `Release not found` (dev-api-releases.md §5)."""
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     await authorize(runtime, request, team_id, "dev.read")
-    return respond(200, await catalogue.get_release(runtime, team_id, release_id))
+    view = await catalogue.get_release(runtime, team_id, release_id)
+    return ok(view.to_json(), "Release found")
 
 
 @router.delete("/releases/{releaseId}", responses=envelope_responses(200, 404, 409))
@@ -167,7 +173,7 @@ async def delete_release_endpoint(
     """
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await catalogue.delete_release(runtime, caller, release_id))
+    return (await catalogue.delete_release(runtime, caller, release_id)).response()
 
 
 @router.post("/releases/{releaseId}/set-latest", responses=envelope_responses(200, 404, 409))
@@ -181,4 +187,37 @@ async def set_latest_endpoint(
     """
     team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await catalogue.set_latest(runtime, caller, release_id))
+    return (await catalogue.set_latest(runtime, caller, release_id)).response()
+
+
+_BINARY: dict[str, Any] = {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+}
+_FILE_RESPONSES = {
+    **envelope_responses(200, 404, 416),
+    200: {"description": "The whole file (Content-Type is the stored type)", "content": _BINARY},
+    206: {"description": "One byte range of the file (see Content-Range)", "content": _BINARY},
+}
+_FILE_RESPONSES[416] = {**_FILE_RESPONSES[416], "description": "Range not satisfiable"}
+
+
+@router.get("/releases/{releaseId}/file", response_class=Response, responses=_FILE_RESPONSES)
+async def download_release_file_endpoint(
+    teamId: str, releaseId: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    """Download a release's stored file as a binary stream; a single `Range` is honoured.
+
+    200 whole file or 206 one range; 404 no release, no file or missing object, 416
+    `Range not satisfiable` (dev-api-releases.md §8).
+    """
+    team_id, release_id = parse_path_ids(teamId, [("releaseId", releaseId)])
+    await authorize(runtime, request, team_id, "releases.download")
+    download = await catalogue.open_release_file(
+        runtime,
+        team_id,
+        release_id,
+        request.headers.get("range"),
+        request.headers.get("if-range"),
+    )
+    chunks = runtime.metrics.counted_download("raw", download.chunks)
+    return StreamingResponse(chunks, download.status, download.headers)

@@ -9,12 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.releases import repository as repo
-from releasegate.releases.models import Release
-from releasegate.releases.views import load_release_view, load_release_views
+from releasegate.releases.views import load_view
 from releasegate.runtime import Runtime
 from releasegate.webhooks.models import EventType
 from releasegate.webhooks.outbox import emit, has_subscribers
@@ -22,48 +20,13 @@ from releasegate.webhooks.outbox import emit, has_subscribers
 BranchKey = tuple[uuid.UUID, uuid.UUID | None]
 
 
-async def release_payload(
-    session: AsyncSession, team_id: uuid.UUID, release_id: uuid.UUID
-) -> dict[str, object]:
-    view = await load_release_view(session, team_id, release_id)
-    assert view is not None
-    return view.to_json(include_file_key=False)
-
-
-def release_event_payload(release_json: object) -> dict[str, object]:
+def release_event_payload(release_json: dict[str, object]) -> dict[str, object]:
     """A Release object as a response shows it, minus `file.key` (never sent to receivers)."""
-    assert isinstance(release_json, dict)
     payload = dict(release_json)
     file = payload.get("file")
     if isinstance(file, dict):
         payload["file"] = {name: value for name, value in file.items() if name != "key"}
     return payload
-
-
-async def emit_release_event(
-    session: AsyncSession,
-    runtime: Runtime,
-    team_id: uuid.UUID,
-    event_type: EventType,
-    response_body: dict[str, object],
-) -> None:
-    """Emit `event_type` with the Release object of a response envelope as its payload."""
-    await emit(session, runtime, team_id, event_type, release_event_payload(response_body["data"]))
-
-
-async def release_payloads_of_product(
-    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID
-) -> list[dict[str, object]]:
-    """RELEASE_DELETED payloads for a product cascade; empty when nobody listens."""
-    if not await has_subscribers(session, team_id, EventType.RELEASE_DELETED):
-        return []
-    rows = await session.scalars(
-        select(Release)
-        .where(Release.team_id == team_id, Release.product_id == product_id)
-        .order_by(Release.id)
-    )
-    views = await load_release_views(session, team_id, list(rows))
-    return [view.to_json(include_file_key=False) for view in views]
 
 
 @dataclass
@@ -96,7 +59,9 @@ class LatestWatch:
         current = await repo.current_latest(self.session, *pair)
         if current is None:
             return None
-        return current.id, await release_payload(self.session, self.team_id, current.id)
+        view = await load_view(self.session, self.team_id, current.id)
+        assert view is not None
+        return current.id, view.payload()
 
     async def emit_changes(self) -> None:
         """One LatestChange event per pair whose latest release changed (§2)."""

@@ -4,11 +4,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from releasegate.db.base import NIL_UUID, Base, IdMixin, TimestampMixin
-from releasegate.kit.clock import utcnow
 
 
 class ReleaseStatus(enum.StrEnum):
@@ -58,24 +57,6 @@ class Release(IdMixin, TimestampMixin, Base):
         Index("ix_releases_product_id_version_sort_key", "product_id", "version_sort_key"),
         Index("ix_releases_branch_id", "branch_id"),
     )
-
-
-class ReleaseFile(IdMixin, Base):
-    """Immutable: a replacement is a new row with a new key."""
-
-    __tablename__ = "release_files"
-
-    release_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("releases.id", ondelete="CASCADE"), unique=True
-    )
-    key: Mapped[str] = mapped_column(String(255), unique=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    name: Mapped[str] = mapped_column(String(1024))
-    content_type: Mapped[str] = mapped_column(String(255))
-    checksum: Mapped[str] = mapped_column(String(32))
-    sha256: Mapped[str] = mapped_column(String(64))
-    main_class_name: Mapped[str | None] = mapped_column(String(1024), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ReleaseLicense(Base):

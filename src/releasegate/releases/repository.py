@@ -1,41 +1,27 @@
-"""All release SQL. Every query is scoped by team (invariant I7)."""
+"""All release SQL. Every query is scoped by team (invariant I7), or by an id found under it."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from releasegate.branches.models import Branch
+from releasegate.files.models import ReleaseFile
 from releasegate.kit.clock import utcnow
-from releasegate.kit.pagination import PageRequest
+from releasegate.kit.pagination import Page, PageRequest, fetch_page
 from releasegate.kit.sql_text import contains_ascii_insensitive
 from releasegate.licenses.models import License
-from releasegate.metadata.models import Metadata
-from releasegate.products import repository as products
-from releasegate.products.models import Product
-from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
-
-get_product = products.get
+from releasegate.releases.models import Release, ReleaseLicense, ReleaseStatus
 
 
-async def lock_products(
-    session: AsyncSession, team_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Product]:
-    """Lock product rows in id order, so concurrent writers never deadlock."""
-    locked: dict[uuid.UUID, Product] = {}
-    for product_id in sorted(set(product_ids)):
-        product = await get_product(session, team_id, product_id, lock=True)
-        if product is not None:
-            locked[product_id] = product
-    return locked
-
-
-async def get_release(
+async def get(
     session: AsyncSession, team_id: uuid.UUID, release_id: uuid.UUID, *, lock: bool = False
 ) -> Release | None:
     query = select(Release).where(Release.team_id == team_id, Release.id == release_id)
@@ -44,43 +30,51 @@ async def get_release(
     return await session.scalar(query)
 
 
-async def branch_of_product(
-    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID, branch_id: uuid.UUID
-) -> Branch | None:
-    return await session.scalar(
-        select(Branch).where(
-            Branch.team_id == team_id, Branch.product_id == product_id, Branch.id == branch_id
-        )
+async def of_product(
+    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID
+) -> list[Release]:
+    """Every release of the product, by id."""
+    rows = await session.scalars(
+        select(Release)
+        .where(Release.team_id == team_id, Release.product_id == product_id)
+        .order_by(Release.id)
     )
+    return list(rows)
 
 
-async def count_releases(session: AsyncSession, product_id: uuid.UUID) -> int:
+async def count_of_product(session: AsyncSession, product_id: uuid.UUID) -> int:
     count = await session.scalar(
         select(func.count()).select_from(Release).where(Release.product_id == product_id)
     )
     return int(count or 0)
 
 
-async def count_team_licenses(
-    session: AsyncSession,
-    team_id: uuid.UUID,
-    license_ids: Sequence[uuid.UUID],
-    *,
-    lock: bool = False,
-) -> int:
-    """Distinct team licenses among the ids; with `lock`, share-locked in id order so a
-    concurrent license delete cannot break the allow-list insert (§1.7)."""
-    query = (
-        select(License.id)
-        .where(License.team_id == team_id, License.id.in_(license_ids))
-        .order_by(License.id)
+async def any_of_product(session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(Release.id)
+        .where(Release.team_id == team_id, Release.product_id == product_id)
+        .limit(1)
     )
-    if lock:
-        query = query.with_for_update(read=True)
-    return len(set(await session.scalars(query)))
+    return found is not None
 
 
-def _same_branch(branch_id: uuid.UUID | None):  # type: ignore[no-untyped-def]
+async def count_by_branch(
+    session: AsyncSession, team_id: uuid.UUID, branch_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Branch id → its number of releases (0 for a branch without any)."""
+    counts: dict[uuid.UUID, int] = dict.fromkeys(branch_ids, 0)
+    if branch_ids:
+        for branch_id, count in await session.execute(
+            select(Release.branch_id, func.count())
+            .where(Release.team_id == team_id, Release.branch_id.in_(branch_ids))
+            .group_by(Release.branch_id)
+        ):
+            if branch_id is not None:
+                counts[branch_id] = int(count)
+    return counts
+
+
+def _same_branch(branch_id: uuid.UUID | None) -> ColumnElement[bool]:
     return Release.branch_id.is_(None) if branch_id is None else Release.branch_id == branch_id
 
 
@@ -134,12 +128,120 @@ async def demote_latest(
     return current.id
 
 
-async def get_file(session: AsyncSession, release_id: uuid.UUID) -> ReleaseFile | None:
-    return await session.scalar(select(ReleaseFile).where(ReleaseFile.release_id == release_id))
+async def delete_releases(
+    session: AsyncSession, team_id: uuid.UUID, release_ids: Sequence[uuid.UUID]
+) -> None:
+    """The release rows and their allow-lists; their files and metadata must be gone."""
+    if not release_ids:
+        return
+    await session.execute(delete(ReleaseLicense).where(ReleaseLicense.release_id.in_(release_ids)))
+    await session.execute(
+        delete(Release)
+        .where(Release.team_id == team_id, Release.id.in_(release_ids))
+        .execution_options(synchronize_session=False)
+    )
 
 
-async def delete_file_row(session: AsyncSession, file_id: uuid.UUID) -> None:
-    await session.execute(delete(ReleaseFile).where(ReleaseFile.id == file_id))
+async def latest_of_products(
+    session: AsyncSession, product_ids: Sequence[uuid.UUID], branch_name: str | None
+) -> dict[uuid.UUID, Release]:
+    """Each product's latest release in the branch named `branch_name` (resolved per product),
+    or in the default branch when no name is given; one query."""
+    query = select(Release).where(Release.product_id.in_(product_ids), Release.latest)
+    if branch_name is None:
+        query = query.where(Release.branch_id.is_(None))
+    else:
+        query = query.join(Branch, Release.branch_id == Branch.id).where(
+            Branch.product_id == Release.product_id, Branch.name == branch_name
+        )
+    return {release.product_id: release for release in await session.scalars(query)}
+
+
+# --- client selection (client-api.md §3.3, §4.4) ----------------------------------------------
+
+
+def _in_branch(product_id: uuid.UUID, branch_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    return [Release.product_id == product_id, _same_branch(branch_id)]
+
+
+async def published_in_branch(
+    session: AsyncSession, product_id: uuid.UUID, branch_id: uuid.UUID | None
+) -> list[Release]:
+    """Release set R of verify: PUBLISHED, in one branch."""
+    query = select(Release).where(
+        *_in_branch(product_id, branch_id), Release.status == ReleaseStatus.PUBLISHED.value
+    )
+    return list(await session.scalars(query))
+
+
+async def has_downloadable(
+    session: AsyncSession, product_id: uuid.UUID, branch_id: uuid.UUID | None
+) -> bool:
+    """Whether the branch has any release with a file (classloader row 20)."""
+    query = select(
+        exists().where(*_in_branch(product_id, branch_id), ReleaseFile.release_id == Release.id)
+    )
+    return bool(await session.scalar(query))
+
+
+async def downloadable(
+    session: AsyncSession,
+    product_id: uuid.UUID,
+    branch_id: uuid.UUID | None,
+    *,
+    version: str | None = None,
+) -> tuple[Release, ReleaseFile] | None:
+    """The release with this exact version, or the latest when `version` is None; with a file."""
+    chosen = Release.version == version if version is not None else Release.latest.is_(True)
+    query = (
+        select(Release, ReleaseFile)
+        .join(ReleaseFile, ReleaseFile.release_id == Release.id)
+        .where(*_in_branch(product_id, branch_id), chosen)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def may_download(session: AsyncSession, release_id: uuid.UUID, license_id: uuid.UUID) -> bool:
+    """An empty allow-list admits every license; otherwise the license must be on it."""
+    listed = select(ReleaseLicense.license_id).where(ReleaseLicense.release_id == release_id)
+    restricted = await session.scalar(select(exists(listed)))
+    if not restricted:
+        return True
+    return bool(
+        await session.scalar(select(exists(listed.where(ReleaseLicense.license_id == license_id))))
+    )
+
+
+async def touch_last_seen(session: AsyncSession, release_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(Release)
+        .where(Release.id == release_id)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- allow-lists ------------------------------------------------------------------------------
+
+
+async def count_team_licenses(
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    license_ids: Sequence[uuid.UUID],
+    *,
+    lock: bool = False,
+) -> int:
+    """Distinct team licenses among the ids; with `lock`, share-locked in id order so a
+    concurrent license delete cannot break the allow-list insert (§1.7)."""
+    query = (
+        select(License.id)
+        .where(License.team_id == team_id, License.id.in_(license_ids))
+        .order_by(License.id)
+    )
+    if lock:
+        query = query.with_for_update(read=True)
+    return len(set(await session.scalars(query)))
 
 
 async def replace_allowed_licenses(
@@ -160,58 +262,61 @@ async def has_allowed_licenses(session: AsyncSession, release_id: uuid.UUID) -> 
     return found is not None
 
 
-async def delete_release(session: AsyncSession, team_id: uuid.UUID, release_id: uuid.UUID) -> None:
-    """The release row with its metadata, allowed-license links and file row."""
-    await session.execute(
-        delete(Metadata).where(Metadata.team_id == team_id, Metadata.release_id == release_id)
-    )
-    await session.execute(delete(ReleaseLicense).where(ReleaseLicense.release_id == release_id))
-    await session.execute(delete(ReleaseFile).where(ReleaseFile.release_id == release_id))
-    await session.execute(
-        delete(Release)
-        .where(Release.team_id == team_id, Release.id == release_id)
-        .execution_options(synchronize_session=False)
-    )
+async def allowed_licenses(
+    session: AsyncSession, team_id: uuid.UUID, release_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[License]]:
+    """Each release's allow-list, as license rows ordered by id."""
+    grouped: dict[uuid.UUID, list[License]] = {release_id: [] for release_id in release_ids}
+    if release_ids:
+        for release_id, license_row in await session.execute(
+            select(ReleaseLicense.release_id, License)
+            .join(License, License.id == ReleaseLicense.license_id)
+            .where(ReleaseLicense.release_id.in_(release_ids), License.team_id == team_id)
+            .order_by(License.id)
+        ):
+            grouped[release_id].append(license_row)
+    return grouped
 
 
-def _releases_of_product(team_id: uuid.UUID, product_id: uuid.UUID) -> Select[uuid.UUID]:
-    return select(Release.id).where(Release.team_id == team_id, Release.product_id == product_id)
+async def lock_releases_allowing(
+    session: AsyncSession, team_id: uuid.UUID, license_id: uuid.UUID
+) -> None:
+    """Lock, in id order, the releases whose allow-list names this license.
 
-
-async def delete_releases_of_product(
-    session: AsyncSession, team_id: uuid.UUID, product_id: uuid.UUID
-) -> tuple[list[uuid.UUID], list[ReleaseFile]]:
-    """Every release of the product, with metadata, links and file rows.
-
-    Returns the deleted release ids (ascending) and the deleted file rows.
+    Taken before the license lock: release writers lock the release and then reference
+    licenses, so this order cannot deadlock with them, and two deletes that would together
+    empty one allow-list queue on that release.
     """
-    ids = sorted(await session.scalars(_releases_of_product(team_id, product_id)))
-    files = list(
-        await session.scalars(
-            select(ReleaseFile)
-            .where(ReleaseFile.release_id.in_(_releases_of_product(team_id, product_id)))
-            .order_by(ReleaseFile.id)
-        )
-    )
     await session.execute(
-        delete(Metadata).where(
-            Metadata.team_id == team_id,
-            Metadata.release_id.in_(_releases_of_product(team_id, product_id)),
+        select(Release.id)
+        .where(
+            Release.team_id == team_id,
+            Release.id.in_(
+                select(ReleaseLicense.release_id).where(ReleaseLicense.license_id == license_id)
+            ),
         )
+        .order_by(Release.id)
+        .with_for_update()
     )
-    for table in (ReleaseLicense, ReleaseFile):
-        await session.execute(
-            delete(table).where(table.release_id.in_(_releases_of_product(team_id, product_id)))
-        )
-    await session.execute(
-        delete(Release)
-        .where(Release.team_id == team_id, Release.product_id == product_id)
-        .execution_options(synchronize_session=False)
-    )
-    return ids, files
 
 
-# --- List ------------------------------------------------------------------------------------
+async def is_sole_allowed_license(session: AsyncSession, license_id: uuid.UUID) -> bool:
+    """True when some release's allow-list holds this license and no other."""
+    other = aliased(ReleaseLicense)
+    found = await session.scalar(
+        select(ReleaseLicense.release_id)
+        .where(
+            ReleaseLicense.license_id == license_id,
+            ~exists().where(
+                other.release_id == ReleaseLicense.release_id, other.license_id != license_id
+            ),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+# --- list -------------------------------------------------------------------------------------
 
 SortColumn = Literal["version", "createdAt", "updatedAt", "latest"]
 SORT_COLUMNS: tuple[SortColumn, ...] = ("version", "createdAt", "updatedAt", "latest")
@@ -256,30 +361,12 @@ def _ordering(sort_column: SortColumn, descending: bool) -> list[Any]:
     return [*ordering, Release.id.asc()]
 
 
-async def page_releases(
+async def page(
     session: AsyncSession,
     team_id: uuid.UUID,
     where: ReleaseFilter,
     sort_column: SortColumn,
-    page: PageRequest,
-) -> tuple[list[Release], int]:
-    """One page (`page_size + 1` rows) and the number of matching rows.
-
-    Deferred join: the OFFSET/LIMIT walk selects ids only, along an index that starts with
-    product_id; the page's full rows are then joined by id.
-    """
-    conditions = _conditions(team_id, where)
-    total = await session.scalar(select(func.count()).select_from(Release).where(*conditions))
-    ordering = _ordering(sort_column, page.descending)
-    page_ids = (
-        select(Release.id)
-        .where(*conditions)
-        .order_by(*ordering)
-        .offset(page.offset)
-        .limit(page.page_size + 1)
-        .subquery()
-    )
-    rows = await session.scalars(
-        select(Release).join(page_ids, Release.id == page_ids.c.id).order_by(*ordering)
-    )
-    return list(rows), int(total or 0)
+    request: PageRequest,
+) -> Page[Release]:
+    ordering = _ordering(sort_column, request.descending)
+    return await fetch_page(session, Release, _conditions(team_id, where), ordering, request)

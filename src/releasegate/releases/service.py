@@ -7,144 +7,119 @@ is a replaced object deleted. Any failure discards the staged object and changes
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.apikeys.auth import Caller
-from releasegate.audit import service as audit
+from releasegate.branches import repository as branches
+from releasegate.branches.errors import BranchNotFound
+from releasegate.changes import Change, Event, record_change
+from releasegate.db.constraints import violated_constraints
+from releasegate.files import service as files
+from releasegate.files.inspection import FileFacts, inspect
+from releasegate.files.intake import StagedFile
+from releasegate.files.models import ReleaseFile
 from releasegate.kit.clock import utcnow
-from releasegate.kit.envelope import envelope
-from releasegate.kit.errors import ApiError
+from releasegate.kit.envelope import Reply
+from releasegate.kit.errors import Refusal
 from releasegate.kit.sizes import MIB
-from releasegate.metadata.service import replace_metadata
+from releasegate.metadata import repository as metadata
+from releasegate.products import repository as products
+from releasegate.products.errors import ProductNotFound
 from releasegate.releases import repository as repo
-from releasegate.releases.events import LatestWatch, emit_release_event
-from releasegate.releases.file_rules import (
-    content_type_of,
-    extension_of,
-    is_valid_name,
-    stored_name,
+from releasegate.releases.errors import (
+    ConcurrentUpdate,
+    LicensesNotFound,
+    MaxReleasesReached,
+    ReleaseNotFound,
+    RestrictedCannotBeLatest,
+    VersionTaken,
 )
-from releasegate.releases.intake import ReleaseForm, StagedFile
-from releasegate.releases.jar import find_main_class
-from releasegate.releases.models import Release, ReleaseFile, ReleaseStatus
+from releasegate.releases.events import LatestWatch, release_event_payload
+from releasegate.releases.models import Release, ReleaseStatus
+from releasegate.releases.schemas import ReleaseDraft
 from releasegate.releases.version_order import version_sort_key
-from releasegate.releases.views import load_release_view
+from releasegate.releases.views import ReleaseView, load_view
 from releasegate.runtime import Runtime
-from releasegate.storage.journal import JournalKind, StorageJournal
-from releasegate.storage.range_reader import StorageRangeReader
-from releasegate.storage.staging import StagingFailed, discard_object
-from releasegate.teams import storage_usage
 from releasegate.teams.models import Team
 from releasegate.webhooks.models import EventType
 
-VERSION_TAKEN = "A release with this version already exists for this product and branch"
-LICENSES_AND_LATEST = "Cannot set as latest release when license IDs are provided"
 
-
-@dataclass(frozen=True)
-class FileFacts:
-    name: str
-    content_type: str
-    main_class_name: str | None
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    return uuid.UUID(str(value))
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    return None if value is None else _uuid(value)
-
-
-def _quota_bytes(team: Team) -> int:
+def quota_bytes(team: Team) -> int:
     return team.max_storage_mb * MIB
 
 
-def check_declared_file(team: Team, data: dict[str, Any], staged: StagedFile | None) -> None:
-    """Rows 16–18: the declared digest, then whether uploads are allowed at all."""
-    declared = data.get("sha256")
-    if declared is not None:
-        if staged is None:
-            raise ApiError(400, "sha256 was provided but no file was uploaded")
-        if not hmac.compare_digest(declared.lower().encode(), staged.sha256.encode()):
-            raise ApiError(400, "File checksum mismatch")
-    if staged is not None and not team.allow_file_uploads:
-        raise ApiError(400, "File uploads require a paid subscription")
-
-
-async def inspect_file(runtime: Runtime, team: Team, staged: StagedFile) -> FileFacts:
-    """Rows 27–29 of create (29–31 of update): name, extension, JAR main class."""
-    name = stored_name(staged.raw_name)
-    if not is_valid_name(name):
-        raise ApiError(400, "Invalid file name")
-    extension = extension_of(name)
-    if extension is None:
-        raise ApiError(400, "File must have an extension")
-    main_class = None
-    if extension.lower() == "jar":
-        reader = StorageRangeReader(runtime.storage, staged.key, staged.size)
-        main_class = await find_main_class(reader)
-        if main_class is None and not team.allow_plain_jars:
-            raise ApiError(400, "Main class not found in JAR file")
-    return FileFacts(name, content_type_of(staged.content_type_header), main_class)
-
-
-def conflict_from(exc: IntegrityError) -> ApiError | None:
+def conflict_from(exc: IntegrityError) -> Refusal | None:
     """Map a unique-index violation at commit to its row (§1.7); None for anything else."""
-    text = str(exc.orig)
-    if "uq_releases_version" in text:
-        return ApiError(409, VERSION_TAKEN)
-    if "uq_releases_latest" in text:
-        return ApiError(409, "Conflicting concurrent update, please retry")
+    violated = violated_constraints(exc)
+    if "uq_releases_version" in violated:
+        return VersionTaken()
+    if "uq_releases_latest" in violated:
+        return ConcurrentUpdate()
     return None
 
 
-async def _finish_upload_journal(session: AsyncSession, key: str) -> None:
-    """Commit guard: the PENDING_UPLOAD entry must still exist (the sweeper did not take it)."""
-    result = await session.execute(
-        delete(StorageJournal).where(
-            StorageJournal.key == key, StorageJournal.kind == JournalKind.PENDING_UPLOAD
-        )
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StagingFailed("staged upload was swept before commit")
-
-
-def _file_row(release_id: uuid.UUID, staged: StagedFile, facts: FileFacts) -> ReleaseFile:
-    return ReleaseFile(
-        id=staged.file_id,
-        release_id=release_id,
-        key=staged.key,
-        size=staged.size,
-        name=facts.name,
-        content_type=facts.content_type,
-        checksum=staged.md5,
-        sha256=staged.sha256,
-        main_class_name=facts.main_class_name,
-        created_at=utcnow(),
-    )
-
-
-def _audit_request(data: dict[str, Any], staged: StagedFile | None, facts: FileFacts | None) -> Any:
-    body: dict[str, Any] = dict(data)
+def _audit_request(
+    draft: ReleaseDraft, staged: StagedFile | None, facts: FileFacts | None
+) -> dict[str, object]:
+    """The `data` object, and the stored file's name, size and digest (§6.3)."""
+    body: dict[str, object] = dict(draft.request)
     if staged is not None and facts is not None:
         body["file"] = {"name": facts.name, "size": staged.size, "sha256": staged.sha256}
     return body
 
 
-async def _response_body(
+async def _answer(
     session: AsyncSession, team_id: uuid.UUID, release_id: uuid.UUID, details: str
-) -> dict[str, object]:
-    view = await load_release_view(session, team_id, release_id)
+) -> Reply[ReleaseView]:
+    view = await load_view(session, team_id, release_id)
     assert view is not None
-    return envelope(view.to_json(), details, valid=True)
+    return Reply(view, view.to_json(), details)
+
+
+async def _record(
+    session: AsyncSession,
+    runtime: Runtime,
+    caller: Caller,
+    action: str,
+    event: EventType,
+    reply: Reply[ReleaseView],
+    request: object,
+) -> None:
+    assert isinstance(reply.data, dict)
+    await record_change(
+        session,
+        runtime,
+        Change(
+            caller.team.id,
+            caller.actor,
+            action,
+            "RELEASE",
+            reply.value.release.id,
+            request=request,
+            response=reply.envelope(),
+            events=[Event(event, release_event_payload(reply.data))],
+        ),
+    )
+
+
+async def _check_licenses(
+    session: AsyncSession, team: Team, license_ids: tuple[uuid.UUID, ...], *, lock: bool
+) -> None:
+    if license_ids and await repo.count_team_licenses(
+        session, team.id, license_ids, lock=lock
+    ) != len(license_ids):
+        raise LicensesNotFound()
+
+
+async def _check_branch(session: AsyncSession, team: Team, draft: ReleaseDraft) -> None:
+    if draft.branch_id is not None and (
+        await branches.get_of_product(session, team.id, draft.product_id, draft.branch_id) is None
+    ):
+        raise BranchNotFound()
 
 
 # --- Create ----------------------------------------------------------------------------------
@@ -153,63 +128,53 @@ async def _response_body(
 async def _check_create(
     session: AsyncSession,
     team: Team,
-    data: dict[str, Any],
+    draft: ReleaseDraft,
     staged: StagedFile | None,
     *,
     lock: bool = False,
 ) -> None:
     """Rows 19–26, in order. Run once up front and again under the product lock."""
-    product_id = _uuid(data["productId"])
-    branch_id = _uuid_or_none(data["branchId"])
-    license_ids = [_uuid(value) for value in data["licenseIds"]]
-    product = await repo.get_product(session, team.id, product_id)
-    if product is None:
-        raise ApiError(404, "Product not found")
+    if await products.get(session, team.id, draft.product_id) is None:
+        raise ProductNotFound()
     limit = team.max_releases_per_product
-    if limit and await repo.count_releases(session, product_id) >= limit:
-        raise ApiError(403, "Max releases per product reached")
-    if license_ids and await repo.count_team_licenses(
-        session, team.id, license_ids, lock=lock
-    ) != len(license_ids):
-        raise ApiError(404, "One or more license IDs not found")
-    if license_ids and data["setAsLatest"]:
-        raise ApiError(400, LICENSES_AND_LATEST)
-    if branch_id is not None and (
-        await repo.branch_of_product(session, team.id, product_id, branch_id) is None
-    ):
-        raise ApiError(404, "Branch not found")
-    if await repo.version_taken(session, team.id, product_id, branch_id, data["version"]):
-        raise ApiError(409, VERSION_TAKEN)
-    quota = _quota_bytes(team)
-    if (
-        staged is not None
-        and quota
-        and await storage_usage.current_usage(session, team.id) + staged.size > quota
-    ):
-        raise ApiError(400, "Storage limit reached")
+    if limit and await repo.count_of_product(session, draft.product_id) >= limit:
+        raise MaxReleasesReached()
+    await _check_licenses(session, team, draft.license_ids, lock=lock)
+    if draft.license_ids and draft.set_as_latest:
+        raise RestrictedCannotBeLatest()
+    await _check_branch(session, team, draft)
+    if await repo.version_taken(session, team.id, draft.product_id, draft.branch_id, draft.version):
+        raise VersionTaken()
+    if staged is not None:
+        await files.check_quota(session, team.id, quota_bytes(team), staged.size)
 
 
 async def create_release(
-    runtime: Runtime, caller: Caller, form: ReleaseForm, release_id: uuid.UUID
-) -> dict[str, object]:
-    """Returns the response envelope (also recorded in the audit row)."""
-    team, data, staged = caller.team, form.data, form.file
+    runtime: Runtime,
+    caller: Caller,
+    release_id: uuid.UUID,
+    draft: ReleaseDraft,
+    staged: StagedFile | None,
+) -> Reply[ReleaseView]:
+    """A new release with its metadata, allow-list and (staged) file."""
+    team = caller.team
     try:
-        check_declared_file(team, data, staged)
+        files.check_declared(draft.sha256, staged, uploads_allowed=team.allow_file_uploads)
         async with runtime.database.read() as session:
-            await _check_create(session, team, data, staged)
-        facts = None if staged is None else await inspect_file(runtime, team, staged)
+            await _check_create(session, team, draft, staged)
+        facts = None
+        if staged is not None:
+            facts = await inspect(runtime, staged, allow_plain_jars=team.allow_plain_jars)
         try:
             async with runtime.database.write() as session:
-                body = await _commit_create(
-                    session, runtime, caller, data, staged, facts, release_id
+                return await _commit_create(
+                    session, runtime, caller, release_id, draft, staged, facts
                 )
         except IntegrityError as exc:
             raise conflict_from(exc) or exc from None
-        return body
     except BaseException:
         if staged is not None:
-            await discard_object(runtime.database, runtime.storage, staged.key)
+            await files.discard(runtime, staged)
         raise
 
 
@@ -217,64 +182,48 @@ async def _commit_create(
     session: AsyncSession,
     runtime: Runtime,
     caller: Caller,
-    data: dict[str, Any],
+    release_id: uuid.UUID,
+    draft: ReleaseDraft,
     staged: StagedFile | None,
     facts: FileFacts | None,
-    release_id: uuid.UUID,
-) -> dict[str, object]:
+) -> Reply[ReleaseView]:
     team = caller.team
-    product_id = _uuid(data["productId"])
-    branch_id = _uuid_or_none(data["branchId"])
-    await repo.lock_products(session, team.id, [product_id])
-    await _check_create(session, team, data, staged, lock=True)
+    await products.lock_in_order(session, team.id, [draft.product_id])
+    await _check_create(session, team, draft, staged, lock=True)
 
-    becomes_latest = bool(data["setAsLatest"]) and data["status"] == ReleaseStatus.PUBLISHED
-    watch = await LatestWatch.start(
-        session, runtime, team.id, [(product_id, branch_id)] if becomes_latest else []
-    )
+    becomes_latest = draft.set_as_latest and draft.status == ReleaseStatus.PUBLISHED
+    pair = (draft.product_id, draft.branch_id)
+    watch = await LatestWatch.start(session, runtime, team.id, [pair] if becomes_latest else [])
     if becomes_latest:
-        await repo.demote_latest(session, product_id, branch_id)
+        await repo.demote_latest(session, draft.product_id, draft.branch_id)
     now = utcnow()
     session.add(
         Release(
             id=release_id,
             team_id=team.id,
-            product_id=product_id,
-            branch_id=branch_id,
-            version=data["version"],
-            version_sort_key=version_sort_key(data["version"]),
-            status=data["status"],
+            product_id=draft.product_id,
+            branch_id=draft.branch_id,
+            version=draft.version,
+            version_sort_key=version_sort_key(draft.version),
+            status=draft.status,
             latest=becomes_latest,
             created_at=now,
             updated_at=now,
         )
     )
     await session.flush()
-    await replace_metadata(session, team.id, "release_id", release_id, data["metadata"])
-    await repo.replace_allowed_licenses(
-        session, release_id, [_uuid(value) for value in data["licenseIds"]]
-    )
+    await metadata.replace(session, team.id, "release_id", release_id, draft.metadata)
+    await repo.replace_allowed_licenses(session, release_id, draft.license_ids)
     if staged is not None and facts is not None:
-        session.add(_file_row(release_id, staged, facts))
-        await session.flush()
-        if not await storage_usage.apply_delta(session, team.id, staged.size, _quota_bytes(team)):
-            raise ApiError(400, "Storage limit reached")
-        await _finish_upload_journal(session, staged.key)
+        await files.attach(session, team.id, quota_bytes(team), release_id, staged, facts)
 
-    body = await _response_body(session, team.id, release_id, "Release created")
-    await audit.record(
-        session,
-        team_id=team.id,
-        actor=caller.actor,
-        action="CREATE_RELEASE",
-        target_type="RELEASE",
-        target_id=release_id,
-        request_body=_audit_request(data, staged, facts),
-        response_body=body,
+    reply = await _answer(session, team.id, release_id, "Release created")
+    request = _audit_request(draft, staged, facts)
+    await _record(
+        session, runtime, caller, "CREATE_RELEASE", EventType.RELEASE_CREATED, reply, request
     )
-    await emit_release_event(session, runtime, team.id, EventType.RELEASE_CREATED, body)
     await watch.emit_changes()
-    return body
+    return reply
 
 
 # --- Update ----------------------------------------------------------------------------------
@@ -283,7 +232,6 @@ async def _commit_create(
 @dataclass(frozen=True)
 class _UpdatePlan:
     release: Release
-    moved: bool
     becomes_latest: bool
     old_file: ReleaseFile | None
 
@@ -292,78 +240,72 @@ async def _check_update(
     session: AsyncSession,
     team: Team,
     release_id: uuid.UUID,
-    data: dict[str, Any],
+    draft: ReleaseDraft,
     staged: StagedFile | None,
     *,
     lock: bool = False,
 ) -> _UpdatePlan:
     """Rows 20–28, in order. Run once up front and again under the locks."""
-    product_id = _uuid(data["productId"])
-    branch_id = _uuid_or_none(data["branchId"])
-    license_ids = [_uuid(value) for value in data["licenseIds"]]
-    if await repo.get_product(session, team.id, product_id) is None:
-        raise ApiError(404, "Product not found")
-    release = await repo.get_release(session, team.id, release_id, lock=lock)
+    if await products.get(session, team.id, draft.product_id) is None:
+        raise ProductNotFound()
+    release = await repo.get(session, team.id, release_id, lock=lock)
     if release is None:
-        raise ApiError(404, "Release not found")
-    moved = release.product_id != product_id or release.branch_id != branch_id
+        raise ReleaseNotFound()
+    moved = release.product_id != draft.product_id or release.branch_id != draft.branch_id
     limit = team.max_releases_per_product
     if (
         limit
-        and release.product_id != product_id
-        and await repo.count_releases(session, product_id) >= limit
+        and release.product_id != draft.product_id
+        and await repo.count_of_product(session, draft.product_id) >= limit
     ):
-        raise ApiError(403, "Max releases per product reached")
+        raise MaxReleasesReached()
     if await repo.version_taken(
-        session, team.id, product_id, branch_id, data["version"], excluding=release.id
+        session, team.id, draft.product_id, draft.branch_id, draft.version, excluding=release.id
     ):
-        raise ApiError(409, VERSION_TAKEN)
-    if branch_id is not None and (
-        await repo.branch_of_product(session, team.id, product_id, branch_id) is None
-    ):
-        raise ApiError(404, "Branch not found")
-    if license_ids and await repo.count_team_licenses(
-        session, team.id, license_ids, lock=lock
-    ) != len(license_ids):
-        raise ApiError(404, "One or more license IDs not found")
-    published = data["status"] == ReleaseStatus.PUBLISHED
+        raise VersionTaken()
+    await _check_branch(session, team, draft)
+    await _check_licenses(session, team, draft.license_ids, lock=lock)
+    published = draft.status == ReleaseStatus.PUBLISHED
     stays_latest = release.latest and published and not moved
-    if license_ids and (data["setAsLatest"] or stays_latest):
-        raise ApiError(400, LICENSES_AND_LATEST)
-    becomes_latest = (bool(data["setAsLatest"]) and published) or stays_latest
-    old_file = await repo.get_file(session, release.id)
-    quota = _quota_bytes(team)
-    if staged is not None and quota:
-        old_size = 0 if old_file is None else old_file.size
-        if await storage_usage.current_usage(session, team.id) - old_size + staged.size > quota:
-            raise ApiError(400, "Storage limit reached")
-    return _UpdatePlan(release, moved, becomes_latest, old_file)
+    if draft.license_ids and (draft.set_as_latest or stays_latest):
+        raise RestrictedCannotBeLatest()
+    becomes_latest = (draft.set_as_latest and published) or stays_latest
+    old_file = await files.file_of_release(session, release.id)
+    if staged is not None:
+        freeing = 0 if old_file is None else old_file.size
+        await files.check_quota(session, team.id, quota_bytes(team), staged.size, freeing)
+    return _UpdatePlan(release, becomes_latest, old_file)
 
 
 async def update_release(
-    runtime: Runtime, caller: Caller, release_id: uuid.UUID, form: ReleaseForm
-) -> dict[str, object]:
-    """Returns the response envelope; a failure leaves release, file and bytes untouched."""
-    team, data, staged = caller.team, form.data, form.file
+    runtime: Runtime,
+    caller: Caller,
+    release_id: uuid.UUID,
+    draft: ReleaseDraft,
+    staged: StagedFile | None,
+) -> Reply[ReleaseView]:
+    """A failure leaves release, file and bytes untouched."""
+    team = caller.team
     try:
-        check_declared_file(team, data, staged)
+        files.check_declared(draft.sha256, staged, uploads_allowed=team.allow_file_uploads)
         async with runtime.database.read() as session:
-            await _check_update(session, team, release_id, data, staged)
-        facts = None if staged is None else await inspect_file(runtime, team, staged)
+            await _check_update(session, team, release_id, draft, staged)
+        facts = None
+        if staged is not None:
+            facts = await inspect(runtime, staged, allow_plain_jars=team.allow_plain_jars)
         try:
             async with runtime.database.write() as session:
-                body, removed_key = await _commit_update(
-                    session, runtime, caller, release_id, data, staged, facts
+                reply, removed_keys = await _commit_update(
+                    session, runtime, caller, release_id, draft, staged, facts
                 )
         except IntegrityError as exc:
             raise conflict_from(exc) or exc from None
     except BaseException:
         if staged is not None:
-            await discard_object(runtime.database, runtime.storage, staged.key)
+            await files.discard(runtime, staged)
         raise
-    if removed_key is not None:
-        await delete_unreferenced(runtime, removed_key)
-    return body
+    await files.purge_after_commit(runtime, removed_keys)
+    return reply
 
 
 async def _commit_update(
@@ -371,91 +313,49 @@ async def _commit_update(
     runtime: Runtime,
     caller: Caller,
     release_id: uuid.UUID,
-    data: dict[str, Any],
+    draft: ReleaseDraft,
     staged: StagedFile | None,
     facts: FileFacts | None,
-) -> tuple[dict[str, object], str | None]:
+) -> tuple[Reply[ReleaseView], list[str]]:
     team = caller.team
-    product_id = _uuid(data["productId"])
-    branch_id = _uuid_or_none(data["branchId"])
-    current = await repo.get_release(session, team.id, release_id)
-    locked = [product_id] if current is None else [product_id, current.product_id]
-    await repo.lock_products(session, team.id, locked)
-    plan = await _check_update(session, team, release_id, data, staged, lock=True)
+    current = await repo.get(session, team.id, release_id)
+    locked = [draft.product_id] if current is None else [draft.product_id, current.product_id]
+    await products.lock_in_order(session, team.id, locked)
+    plan = await _check_update(session, team, release_id, draft, staged, lock=True)
     release = plan.release
     if release.product_id not in locked:  # moved by a concurrent PUT before our lock
-        raise ApiError(409, "Conflicting concurrent update, please retry")
+        raise ConcurrentUpdate()
 
     watch = await LatestWatch.start(
         session,
         runtime,
         team.id,
-        [(release.product_id, release.branch_id), (product_id, branch_id)],
+        [(release.product_id, release.branch_id), (draft.product_id, draft.branch_id)],
     )
     if plan.becomes_latest:
-        await repo.demote_latest(session, product_id, branch_id, keep=release.id)
-    release.product_id = product_id
-    release.branch_id = branch_id
-    release.version = data["version"]
-    release.version_sort_key = version_sort_key(data["version"])
-    release.status = data["status"]
+        await repo.demote_latest(session, draft.product_id, draft.branch_id, keep=release.id)
+    release.product_id = draft.product_id
+    release.branch_id = draft.branch_id
+    release.version = draft.version
+    release.version_sort_key = version_sort_key(draft.version)
+    release.status = draft.status
     release.latest = plan.becomes_latest
     release.updated_at = utcnow()
     await session.flush()
-    await replace_metadata(session, team.id, "release_id", release.id, data["metadata"])
-    await repo.replace_allowed_licenses(
-        session, release.id, [_uuid(value) for value in data["licenseIds"]]
-    )
+    await metadata.replace(session, team.id, "release_id", release.id, draft.metadata)
+    await repo.replace_allowed_licenses(session, release.id, draft.license_ids)
 
-    removed: ReleaseFile | None = None
-    if (staged is not None and facts is not None) or not data["keepExistingFile"]:
-        removed = plan.old_file
-    delta = 0
-    if removed is not None:
-        await repo.delete_file_row(session, removed.id)
-        session.add(
-            StorageJournal(key=removed.key, team_id=team.id, kind=JournalKind.PENDING_DELETE)
-        )
-        delta -= removed.size
-        await session.flush()
+    replaced = (staged is not None and facts is not None) or not draft.keep_existing_file
+    removed_keys: list[str] = []
+    if replaced and plan.old_file is not None:
+        removed_keys = await files.detach(session, team.id, [plan.old_file])
     if staged is not None and facts is not None:
-        session.add(_file_row(release.id, staged, facts))
-        delta += staged.size
-        await session.flush()
-        await _finish_upload_journal(session, staged.key)
-    if not await storage_usage.apply_delta(session, team.id, delta, _quota_bytes(team)):
-        raise ApiError(400, "Storage limit reached")
+        await files.attach(session, team.id, quota_bytes(team), release.id, staged, facts)
 
-    body = await _response_body(session, team.id, release.id, "Release updated")
-    await audit.record(
-        session,
-        team_id=team.id,
-        actor=caller.actor,
-        action="UPDATE_RELEASE",
-        target_type="RELEASE",
-        target_id=release.id,
-        request_body=_audit_request(data, staged, facts),
-        response_body=body,
+    reply = await _answer(session, team.id, release.id, "Release updated")
+    request = _audit_request(draft, staged, facts)
+    await _record(
+        session, runtime, caller, "UPDATE_RELEASE", EventType.RELEASE_UPDATED, reply, request
     )
-    await emit_release_event(session, runtime, team.id, EventType.RELEASE_UPDATED, body)
     await watch.emit_changes()
-    return body, None if removed is None else removed.key
-
-
-async def delete_unreferenced(runtime: Runtime, key: str) -> None:
-    """After the commit that unreferenced `key`: delete the object, then its journal entry.
-
-    With a non-zero RELEASEGATE_DELETED_OBJECT_GRACE the sweeper does it later instead.
-    """
-    if runtime.settings.deleted_object_grace > 0:
-        return
-    try:
-        await runtime.storage.delete(key)
-        async with runtime.database.write() as session:
-            await session.execute(
-                delete(StorageJournal).where(
-                    StorageJournal.key == key, StorageJournal.kind == JournalKind.PENDING_DELETE
-                )
-            )
-    except Exception:  # the PENDING_DELETE entry stays; the sweeper retries
-        return
+    return reply, removed_keys

@@ -5,20 +5,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from releasegate.branches import repository as branches
 from releasegate.branches.models import Branch
 from releasegate.branches.views import branch_json
+from releasegate.files import service as files
+from releasegate.files.models import ReleaseFile
 from releasegate.kit.clock import iso, iso_or_none, utcnow
 from releasegate.licenses.models import License
 from releasegate.licenses.views import license_summary_json
+from releasegate.metadata import repository as metadata
 from releasegate.metadata.models import Metadata
-from releasegate.metadata.service import load_metadata, metadata_json
+from releasegate.metadata.views import metadata_json
+from releasegate.products import repository as products
 from releasegate.products.models import Product
 from releasegate.products.views import product_json
-from releasegate.releases.models import Release, ReleaseFile, ReleaseLicense
+from releasegate.releases import repository as repo
+from releasegate.releases.models import Release
 
 
 def release_file_json(row: ReleaseFile, *, include_key: bool = True) -> dict[str, object]:
@@ -48,9 +54,12 @@ class ReleaseView:
     metadata: list[Metadata]
     licenses: list[License]
 
-    def to_json(self, *, include_file_key: bool = True) -> dict[str, object]:
+    def to_json(
+        self, *, include_file_key: bool = True, now: datetime | None = None
+    ) -> dict[str, object]:
+        """The Release object; webhook payloads leave out `file.key` (never sent out)."""
         release = self.release
-        now = utcnow()
+        now = now or utcnow()
         return {
             "id": str(release.id),
             "version": release.version,
@@ -71,64 +80,41 @@ class ReleaseView:
             "allowedLicenses": [license_summary_json(row, now) for row in self.licenses],
         }
 
+    def payload(self) -> dict[str, object]:
+        """The webhook payload: the Release object without `file.key`."""
+        return self.to_json(include_file_key=False)
 
-async def load_release_views(
+
+async def load_views(
     session: AsyncSession, team_id: uuid.UUID, releases: Sequence[Release]
 ) -> list[ReleaseView]:
     """Everything the Release object shows, for a page of releases, in a fixed number of queries."""
     if not releases:
         return []
     ids = [row.id for row in releases]
-    product_ids = {row.product_id for row in releases}
+    product_rows = await products.by_ids(session, team_id, {row.product_id for row in releases})
     branch_ids = {row.branch_id for row in releases if row.branch_id is not None}
-    products = {
-        row.id: row
-        for row in await session.scalars(
-            select(Product).where(Product.team_id == team_id, Product.id.in_(product_ids))
-        )
-    }
-    branches = (
-        {
-            row.id: row
-            for row in await session.scalars(
-                select(Branch).where(Branch.team_id == team_id, Branch.id.in_(branch_ids))
-            )
-        }
-        if branch_ids
-        else {}
-    )
-    files = {
-        row.release_id: row
-        for row in await session.scalars(select(ReleaseFile).where(ReleaseFile.release_id.in_(ids)))
-    }
-    licenses: dict[uuid.UUID, list[License]] = {release_id: [] for release_id in ids}
-    for release_id, license_row in await session.execute(
-        select(ReleaseLicense.release_id, License)
-        .join(License, License.id == ReleaseLicense.license_id)
-        .where(ReleaseLicense.release_id.in_(ids), License.team_id == team_id)
-        .order_by(License.id)
-    ):
-        licenses[release_id].append(license_row)
-    metadata = await load_metadata(session, "release_id", ids)
+    branch_rows = await branches.by_ids(session, team_id, branch_ids)
+    file_rows = await files.files_of_releases(session, ids)
+    licenses = await repo.allowed_licenses(session, team_id, ids)
+    metadata_rows = await metadata.load(session, "release_id", ids)
     return [
         ReleaseView(
             release=row,
-            product=products[row.product_id],
-            branch=None if row.branch_id is None else branches.get(row.branch_id),
-            file=files.get(row.id),
-            metadata=metadata[row.id],
+            product=product_rows[row.product_id],
+            branch=None if row.branch_id is None else branch_rows.get(row.branch_id),
+            file=file_rows.get(row.id),
+            metadata=metadata_rows[row.id],
             licenses=licenses[row.id],
         )
         for row in releases
     ]
 
 
-async def load_release_view(
+async def load_view(
     session: AsyncSession, team_id: uuid.UUID, release_id: uuid.UUID
 ) -> ReleaseView | None:
-    release = await session.scalar(
-        select(Release).where(Release.team_id == team_id, Release.id == release_id)
-    )
+    release = await repo.get(session, team_id, release_id)
     if release is None:
         return None
-    return (await load_release_views(session, team_id, [release]))[0]
+    return (await load_views(session, team_id, [release]))[0]

@@ -1,6 +1,12 @@
-"""Object storage behind one small protocol; the backend is chosen by URL."""
+"""Object storage behind one small protocol; the backend is chosen by URL. Knows nothing of
+releases: keys are opaque strings decided by the caller."""
 
-from releasegate.storage.backend import ObjectNotFound, OpenedObject, Storage, open_storage
-from releasegate.storage.keys import release_file_key
+from releasegate.storage.backend import (
+    Leftovers,
+    ObjectNotFound,
+    OpenedObject,
+    Storage,
+    open_storage,
+)
 
-__all__ = ["ObjectNotFound", "OpenedObject", "Storage", "open_storage", "release_file_key"]
+__all__ = ["Leftovers", "ObjectNotFound", "OpenedObject", "Storage", "open_storage"]

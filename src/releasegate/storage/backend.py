@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -38,6 +38,14 @@ class OpenedObject:
     chunks: AsyncIterator[bytes]
 
 
+@dataclass
+class Leftovers:
+    """What a backend removed of interrupted writes (paths relative to its root)."""
+
+    part_files: list[str] = field(default_factory=list)
+    pruned_directories: list[str] = field(default_factory=list)
+
+
 class Storage(Protocol):
     async def put_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int: ...
     async def open(self, key: str, start: int = 0, end: int | None = None) -> OpenedObject: ...
@@ -46,6 +54,7 @@ class Storage(Protocol):
     async def delete(self, key: str) -> None: ...
     def list(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]: ...
     async def ping(self) -> None: ...
+    async def remove_leftovers(self, prefix: str, older_than: datetime) -> Leftovers: ...
 
 
 class _ObstoreReads:
@@ -139,6 +148,27 @@ class LocalStorage(_ObstoreReads):
     async def ping(self) -> None:
         await asyncio.to_thread(os.stat, self.root)
 
+    async def remove_leftovers(self, prefix: str, older_than: datetime) -> Leftovers:
+        """`.part-` files of interrupted writes, then empty directories, under `prefix`.
+
+        A directory is pruned only when it too is older than the cutoff, so one that an upload
+        has just created (and is about to write into) stays.
+        """
+        leftovers = Leftovers()
+        await asyncio.to_thread(self._remove_leftovers, prefix, older_than.timestamp(), leftovers)
+        return leftovers
+
+    def _remove_leftovers(self, prefix: str, limit: float, leftovers: Leftovers) -> None:
+        base = self.root / prefix
+        for directory, _subdirectories, files in os.walk(base, topdown=False):
+            path = Path(directory)
+            for name in files:
+                file = path / name
+                if ".part-" in name and _mtime(file) < limit and _remove(file, os.unlink):
+                    leftovers.part_files.append(file.relative_to(self.root).as_posix())
+            if path != base and _mtime(path) < limit and _remove(path, os.rmdir):
+                leftovers.pruned_directories.append(path.relative_to(self.root).as_posix())
+
 
 class S3Storage(_ObstoreReads):
     """`s3://BUCKET[/PREFIX]`: streamed multipart uploads (8 MiB parts), aborted on failure."""
@@ -183,8 +213,13 @@ class S3Storage(_ObstoreReads):
         return stream.size
 
     async def ping(self) -> None:
-        async for _batch in obstore.list(self.store, prefix="releases/", chunk_size=1):
+        async for _batch in obstore.list(self.store, chunk_size=1):
             break
+
+    async def remove_leftovers(self, prefix: str, older_than: datetime) -> Leftovers:
+        """Nothing to do: obstore cannot list or abort multipart uploads; the bucket lifecycle
+        rule that aborts incomplete uploads covers a crashed process (docs/deploy.md)."""
+        return Leftovers()
 
 
 class _UploadAborted(Exception):
@@ -227,6 +262,22 @@ class _AbortableStream:
 def _flush_and_sync(handle: Any) -> None:
     handle.flush()
     os.fsync(handle.fileno())
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return datetime.max.replace(tzinfo=UTC).timestamp()
+
+
+def _remove(path: Path, remove: Callable[[Path], None]) -> bool:
+    """True when removed; a directory that is not empty (or already gone) is left alone."""
+    try:
+        remove(path)
+    except OSError:
+        return False
+    return True
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from releasegate.db.base import Base, IdMixin, TimestampMixin
@@ -45,14 +45,3 @@ class TeamKeyPair(IdMixin, TimestampMixin, Base):
     )
     public_key: Mapped[str] = mapped_column(Text)
     private_key_ciphertext: Mapped[str] = mapped_column(Text)
-
-
-class TeamStorageUsage(Base):
-    """Sum of live ReleaseFile sizes; changed only by conditional atomic updates."""
-
-    __tablename__ = "team_storage_usage"
-
-    team_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
-    )
-    used_bytes: Mapped[int] = mapped_column(BigInteger, default=0)

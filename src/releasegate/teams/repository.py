@@ -1,4 +1,4 @@
-"""Team row SQL shared by the domains that enforce a per-team cap."""
+"""Team rows and their key pairs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.teams.models import Team
+from releasegate.teams.models import Team, TeamKeyPair
 
 
 async def lock_team(session: AsyncSession, team_id: uuid.UUID) -> Team | None:
@@ -21,3 +21,25 @@ async def lock_team(session: AsyncSession, team_id: uuid.UUID) -> Team | None:
     """
     query = select(Team).where(Team.id == team_id).with_for_update(key_share=True)
     return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def live_team(session: AsyncSession, team_id: uuid.UUID) -> Team | None:
+    """The team unless it is unknown or deleted."""
+    team = await session.get(Team, team_id)
+    return team if team is not None and team.deleted_at is None else None
+
+
+async def add_team(session: AsyncSession, team: Team, key_pair: TeamKeyPair) -> None:
+    session.add(team)
+    await session.flush()
+    session.add(key_pair)
+    await session.flush()
+
+
+async def key_pair(session: AsyncSession, team_id: uuid.UUID) -> TeamKeyPair | None:
+    return await session.scalar(select(TeamKeyPair).where(TeamKeyPair.team_id == team_id))
+
+
+async def private_key_ciphertext(session: AsyncSession, team_id: uuid.UUID) -> str | None:
+    query = select(TeamKeyPair.private_key_ciphertext).where(TeamKeyPair.team_id == team_id)
+    return await session.scalar(query)

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.apikeys import repository as apikeys
 from releasegate.apikeys.models import ApiKey
 from releasegate.apikeys.tokens import issue_key
-from releasegate.audit import service as audit
 from releasegate.audit.service import CLI_ACTOR
+from releasegate.changes import Change, record_change
+from releasegate.files import service as files
 from releasegate.kit.clock import iso_or_none, utcnow
-from releasegate.kit.errors import ApiError
 from releasegate.kit.rsa_keys import KeyPairPem, generate_key_pair, public_key_base64
 from releasegate.runtime import Runtime
-from releasegate.teams.models import Team, TeamKeyPair, TeamStorageUsage
-from releasegate.teams.repository import lock_team
+from releasegate.teams import repository as repo
+from releasegate.teams.errors import ApiKeyNotFound, MaxApiKeysReached, TeamNotFound
+from releasegate.teams.models import Team, TeamKeyPair
+from releasegate.teams.schemas import LIMIT_FIELDS, SETTING_FIELDS, TeamLimits, TeamSettings
+from releasegate.teams.views import changes_json, team_fields_json
 
 
 @dataclass(frozen=True, repr=False)
@@ -68,60 +69,66 @@ async def _add_key(
         expires_at=expires_at,
         created_at=utcnow(),
     )
-    session.add(key)
-    await session.flush()
-    await audit.record(
+    await apikeys.add(session, key)
+    await record_change(
         session,
-        team_id=team_id,
-        actor=CLI_ACTOR,
-        action="CREATE_API_KEY",
-        target_type="API_KEY",
-        target_id=key.id,
-        request_body=None,
-        response_body={"id": str(key.id), "hint": key.hint, "expiresAt": iso_or_none(expires_at)},
+        runtime,
+        Change(
+            team_id,
+            CLI_ACTOR,
+            "CREATE_API_KEY",
+            "API_KEY",
+            key.id,
+            response={"id": str(key.id), "hint": key.hint, "expiresAt": iso_or_none(expires_at)},
+        ),
     )
     return CreatedKey(key.id, issued.token, expires_at)
 
 
+def _sealed_pair(runtime: Runtime, team_id: uuid.UUID, pair: KeyPairPem) -> tuple[str, str]:
+    return pair.public_pem, runtime.keyring.encrypt(
+        pair.private_pem.encode(), private_key_aad(team_id)
+    )
+
+
 async def create_team(runtime: Runtime, name: str) -> CreatedTeam:
-    """A team with its RSA-2048 key pair (private key encrypted at rest) and a first API key."""
+    """A team with its RSA-2048 key pair (private key encrypted at rest), its storage counter
+    and a first API key."""
     pair = generate_key_pair()
     team_id = uuid.uuid4()
+    public, sealed = _sealed_pair(runtime, team_id, pair)
     async with runtime.database.write() as session:
         now = utcnow()
-        session.add(Team(id=team_id, name=name, created_at=now, updated_at=now))
-        await session.flush()
-        session.add(
-            TeamKeyPair(
-                team_id=team_id,
-                public_key=pair.public_pem,
-                private_key_ciphertext=runtime.keyring.encrypt(
-                    pair.private_pem.encode(), private_key_aad(team_id)
-                ),
-            )
+        await repo.add_team(
+            session,
+            Team(id=team_id, name=name, created_at=now, updated_at=now),
+            TeamKeyPair(team_id=team_id, public_key=public, private_key_ciphertext=sealed),
         )
-        session.add(TeamStorageUsage(team_id=team_id, used_bytes=0))
+        await files.open_usage(session, team_id)
         key = await _add_key(session, runtime, team_id, None)
     return CreatedTeam(team_id, key.api_key, pair.public_pem)
 
 
 async def _live_team(session: AsyncSession, team_id: uuid.UUID, *, lock: bool = False) -> Team:
-    team = await lock_team(session, team_id) if lock else await session.get(Team, team_id)
+    team = (
+        await repo.lock_team(session, team_id) if lock else await repo.live_team(session, team_id)
+    )
     if team is None or team.deleted_at is not None:
-        raise ApiError(404, "Team not found")
+        raise TeamNotFound()
     return team
 
 
 async def create_api_key(
     runtime: Runtime, team_id: uuid.UUID, expires_at: datetime | None
 ) -> CreatedKey:
+    """A new key (shown once), within the team's `maxApiKeys`, counted under the team lock."""
     async with runtime.database.write() as session:
         team = await _live_team(session, team_id, lock=True)
         if (
             team.max_api_keys
             and await apikeys.count_for_team(session, team_id) >= team.max_api_keys
         ):
-            raise ApiError(403, "Max API keys reached")
+            raise MaxApiKeysReached()
         return await _add_key(session, runtime, team_id, expires_at)
 
 
@@ -129,85 +136,68 @@ async def revoke_api_key(runtime: Runtime, team_id: uuid.UUID, key_id: uuid.UUID
     async with runtime.database.write() as session:
         await _live_team(session, team_id)
         if not await apikeys.delete_for_team(session, team_id, key_id):
-            raise ApiError(404, "API key not found")
-        await audit.record(
+            raise ApiKeyNotFound()
+        await record_change(
             session,
-            team_id=team_id,
-            actor=CLI_ACTOR,
-            action="DELETE_API_KEY",
-            target_type="API_KEY",
-            target_id=key_id,
-            request_body=None,
-            response_body={"id": str(key_id)},
+            runtime,
+            Change(
+                team_id,
+                CLI_ACTOR,
+                "DELETE_API_KEY",
+                "API_KEY",
+                key_id,
+                response={"id": str(key_id)},
+            ),
         )
 
 
-LIMIT_FIELDS = (
-    "max_file_size_mb",
-    "max_storage_mb",
-    "max_releases_per_product",
-    "max_branches_per_product",
-    "max_products",
-    "max_licenses",
-    "max_api_keys",
-    "max_webhooks",
-    "allow_file_uploads",
-)
-SETTING_FIELDS = (
-    "strict_customers",
-    "strict_products",
-    "strict_releases",
-    "hwid_timeout",
-    "ip_timeout",
-    "returned_fields",
-    "allow_classloader",
-    "allow_plain_jars",
-)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def team_fields_json(
-    team: Team, fields: tuple[str, ...], default_file_mb: int
+async def _update_fields(
+    runtime: Runtime,
+    team_id: uuid.UUID,
+    changes: dict[str, object],
+    fields: tuple[str, ...],
+    action: str,
 ) -> dict[str, object]:
-    values: dict[str, object] = {}
-    for name in fields:
-        value = getattr(team, name)
-        if name == "max_file_size_mb" and value is None:
-            value = default_file_mb
-        if name == "returned_fields":
-            value = json.loads(value)
-        values[_camel(name)] = value
-    return values
-
-
-async def update_team_fields(
-    runtime: Runtime, team_id: uuid.UUID, changes: dict[str, object], fields: tuple[str, ...]
-) -> dict[str, object]:
-    """Apply `changes` (snake_case names from `fields`) and return the resulting values."""
     async with runtime.database.write() as session:
         team = await _live_team(session, team_id)
         for name, value in changes.items():
-            assert name in fields
             setattr(team, name, value)
         if changes:
             team.updated_at = utcnow()
             await session.flush()
             result = team_fields_json(team, fields, runtime.settings.max_file_size_mb)
-            await audit.record(
+            await record_change(
                 session,
-                team_id=team_id,
-                actor=CLI_ACTOR,
-                action="UPDATE_TEAM_LIMITS" if fields == LIMIT_FIELDS else "UPDATE_TEAM_SETTINGS",
-                target_type="TEAM",
-                target_id=team_id,
-                request_body={_camel(k): v for k, v in changes.items()},
-                response_body=result,
+                runtime,
+                Change(
+                    team_id,
+                    CLI_ACTOR,
+                    action,
+                    "TEAM",
+                    team_id,
+                    request=changes_json(changes),
+                    response=result,
+                ),
             )
         return team_fields_json(team, fields, runtime.settings.max_file_size_mb)
+
+
+async def update_limits(
+    runtime: Runtime, team_id: uuid.UUID, limits: TeamLimits
+) -> dict[str, object]:
+    """Apply the limits that are set; returns every limit as it now is."""
+    return await _update_fields(
+        runtime, team_id, limits.changes(), LIMIT_FIELDS, "UPDATE_TEAM_LIMITS"
+    )
+
+
+async def update_settings(
+    runtime: Runtime, team_id: uuid.UUID, settings: TeamSettings
+) -> dict[str, object]:
+    """Apply the settings that are set; returns every setting as it now is."""
+    return await _update_fields(
+        runtime, team_id, settings.changes(), SETTING_FIELDS, "UPDATE_TEAM_SETTINGS"
+    )
 
 
 async def replace_key_pair(
@@ -219,35 +209,31 @@ async def replace_key_pair(
     `create_team`; the audit row records only the new public key.
     """
     new_pair = pair if pair is not None else generate_key_pair()
+    public, sealed = _sealed_pair(runtime, team_id, new_pair)
     async with runtime.database.write() as session:
         await _live_team(session, team_id)
-        stored = await session.scalar(select(TeamKeyPair).where(TeamKeyPair.team_id == team_id))
+        stored = await repo.key_pair(session, team_id)
         if stored is None:
             raise LookupError(f"team {team_id} has no key pair")
-        stored.public_key = new_pair.public_pem
-        stored.private_key_ciphertext = runtime.keyring.encrypt(
-            new_pair.private_pem.encode(), private_key_aad(team_id)
-        )
+        stored.public_key = public
+        stored.private_key_ciphertext = sealed
         stored.updated_at = utcnow()
         await session.flush()
-        public = {
-            "publicKey": new_pair.public_pem,
-            "publicKeyBase64": public_key_base64(new_pair.public_pem),
-        }
-        await audit.record(
+        await record_change(
             session,
-            team_id=team_id,
-            actor=CLI_ACTOR,
-            action="ROTATE_TEAM_KEY_PAIR",
-            target_type="TEAM",
-            target_id=team_id,
-            request_body=None,
-            response_body=public,
+            runtime,
+            Change(
+                team_id,
+                CLI_ACTOR,
+                "ROTATE_TEAM_KEY_PAIR",
+                "TEAM",
+                team_id,
+                response={"publicKey": public, "publicKeyBase64": public_key_base64(public)},
+            ),
         )
     return new_pair.public_pem
 
 
 async def team_exists(runtime: Runtime, team_id: uuid.UUID) -> bool:
     async with runtime.database.read() as session:
-        team = await session.get(Team, team_id)
-        return team is not None and team.deleted_at is None
+        return await repo.live_team(session, team_id) is not None

@@ -20,14 +20,14 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.audit.service import Actor, record
 from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime
 from releasegate.settings import Settings
-from releasegate.webhooks.models import EventStatus, Webhook, WebhookEvent
+from releasegate.webhooks import repository as repo
+from releasegate.webhooks.models import EventStatus
 from releasegate.webhooks.outbox import event_body_aad
 from releasegate.webhooks.secrets import open_secret
 from releasegate.webhooks.signing import delivery_headers
@@ -120,60 +120,15 @@ async def delivery_pass(runtime: Runtime) -> int:
 
 async def _claim(runtime: Runtime, now: datetime) -> list[Claim]:
     lease_expires_at = now + timedelta(seconds=runtime.settings.webhook_timeout) + LEASE_MARGIN
-    due = or_(
-        and_(
-            WebhookEvent.status.in_([EventStatus.PENDING, EventStatus.RETRY_SCHEDULED]),
-            WebhookEvent.next_attempt_at <= now,
-        ),
-        and_(
-            WebhookEvent.status == EventStatus.IN_PROGRESS,
-            WebhookEvent.lease_expires_at < now,  # a crashed attempt
-        ),
-    )
-    query = (
-        select(
-            WebhookEvent.id,
-            WebhookEvent.team_id,
-            WebhookEvent.webhook_id,
-            WebhookEvent.event_type,
-            WebhookEvent.body,
-            WebhookEvent.body_encrypted,
-            WebhookEvent.attempts,
-        )
-        .where(due)
-        .order_by(WebhookEvent.next_attempt_at, WebhookEvent.created_at)
-        .limit(CLAIM_LIMIT)
-        # PostgreSQL; SQLite renders no FOR UPDATE, its write scope is BEGIN IMMEDIATE already.
-        .with_for_update(skip_locked=True)
-    )
     async with runtime.database.read() as session:
         # Most polls find nothing; on SQLite a write scope would take the write lock each time.
-        if await session.scalar(select(WebhookEvent.id).where(due).limit(1)) is None:
+        if not await repo.any_due(session, now):
             return []
     async with runtime.database.write() as session:
-        events = (await session.execute(query)).all()
+        events = await repo.claim_due(session, now, lease_expires_at, CLAIM_LIMIT)
         if not events:
             return []
-        await session.execute(
-            update(WebhookEvent)
-            .where(WebhookEvent.id.in_([event.id for event in events]))
-            .values(
-                status=EventStatus.IN_PROGRESS,
-                attempts=WebhookEvent.attempts + 1,
-                last_attempt_at=now,
-                lease_expires_at=lease_expires_at,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        webhooks = {
-            webhook.id: webhook
-            for webhook in await session.execute(
-                select(Webhook.id, Webhook.url, Webhook.secret_ciphertext, Webhook.active).where(
-                    Webhook.id.in_({event.webhook_id for event in events})
-                )
-            )
-        }
+        webhooks = await repo.delivery_targets(session, {event.webhook_id for event in events})
     return [
         Claim(
             event_id=event.id,
@@ -322,20 +277,11 @@ async def _record(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
     failed = values["status"] == EventStatus.FAILED
     async with runtime.database.write() as session:
         # Failures of one webhook are counted one at a time: its row lock orders them.
-        webhook_active = failed and await _lock_webhook(session, claim.webhook_id)
-        result = await session.execute(
-            update(WebhookEvent)
-            .where(
-                WebhookEvent.id == claim.event_id,
-                WebhookEvent.status == EventStatus.IN_PROGRESS,
-                WebhookEvent.attempts == claim.attempt,
-                # A redeliver resets the attempt number; the claim time still tells claims apart.
-                WebhookEvent.last_attempt_at == claim.claimed_at,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        webhook_active = failed and await repo.lock_active(session, claim.webhook_id)
+        recorded = await repo.record_outcome(
+            session, claim.event_id, claim.attempt, claim.claimed_at, values
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not recorded:
             log.warning("webhook_outcome_superseded", event_id=str(claim.event_id))
             return
         if webhook_active:
@@ -351,54 +297,18 @@ async def _record(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
     )
 
 
-async def _lock_webhook(session: AsyncSession, webhook_id: uuid.UUID) -> bool:
-    """Lock the webhook row (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises); True if active."""
-    active = await session.scalar(
-        select(Webhook.active).where(Webhook.id == webhook_id).with_for_update()
-    )
-    return bool(active)
-
-
 async def _disable_if_failing(session: AsyncSession, claim: Claim, now: datetime) -> None:
     """§5.3 auto-disable: ≥ 3 FAILED and no DELIVERED event in the last 48 hours.
 
     FAILED / `Webhook disabled` events do not count: they say nothing about the receiver.
     """
     since = now - AUTO_DISABLE_WINDOW
-    of_webhook = WebhookEvent.webhook_id == claim.webhook_id
-    failures = await session.scalar(
-        select(func.count())
-        .select_from(WebhookEvent)
-        .where(
-            of_webhook,
-            WebhookEvent.status == EventStatus.FAILED,
-            WebhookEvent.updated_at >= since,
-            or_(
-                WebhookEvent.error_message.is_(None),
-                WebhookEvent.error_message != WEBHOOK_DISABLED,
-            ),
-        )
-    )
-    if (failures or 0) < AUTO_DISABLE_FAILURES:
+    failures = await repo.recent_failures(session, claim.webhook_id, since, WEBHOOK_DISABLED)
+    if failures < AUTO_DISABLE_FAILURES:
         return
-    delivered = await session.scalar(
-        select(WebhookEvent.id)
-        .where(
-            of_webhook,
-            WebhookEvent.status == EventStatus.DELIVERED,
-            WebhookEvent.delivered_at >= since,
-        )
-        .limit(1)
-    )
-    if delivered is not None:
+    if await repo.delivered_since(session, claim.webhook_id, since):
         return
-    result = await session.execute(
-        update(Webhook)
-        .where(Webhook.id == claim.webhook_id, Webhook.active.is_(True))
-        .values(active=False, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not await repo.deactivate(session, claim.webhook_id, now):
         return
     await record(
         session,

@@ -6,21 +6,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.kit.http import RuntimeDep, respond
+from releasegate.kit.envelope import ok
 from releasegate.kit.json_body import read_json_body
 from releasegate.kit.openapi import envelope_responses
-from releasegate.kit.pagination import parse_page
-from releasegate.webhooks.schemas import CREATE_WEBHOOK, UPDATE_WEBHOOK
-from releasegate.webhooks.service import (
-    create_webhook,
-    delete_webhook,
-    get_webhook,
-    list_events,
-    list_webhooks,
-    redeliver_event,
-    rotate_secret,
-    update_webhook,
-)
+from releasegate.kit.pagination import page_data, parse_page
+from releasegate.runtime import RuntimeDep
+from releasegate.webhooks import service
+from releasegate.webhooks.schemas import CREATE_WEBHOOK, UPDATE_WEBHOOK, WebhookChanges
+from releasegate.webhooks.views import webhook_event_json, webhook_json
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["webhooks"])
 
@@ -34,8 +27,8 @@ async def create_webhook_endpoint(teamId: str, request: Request, runtime: Runtim
     """
     (team_id,) = parse_path_ids(teamId, [])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    data = await read_json_body(request, CREATE_WEBHOOK)
-    return respond(201, await create_webhook(runtime, team_id, caller.actor, data))
+    changes = WebhookChanges.from_body(await read_json_body(request, CREATE_WEBHOOK))
+    return (await service.create_webhook(runtime, team_id, caller.actor, changes)).response(201)
 
 
 @router.get("/webhooks", responses=envelope_responses(200))
@@ -46,7 +39,8 @@ async def list_webhooks_endpoint(teamId: str, request: Request, runtime: Runtime
     """
     (team_id,) = parse_path_ids(teamId, [])
     await authorize(runtime, request, team_id, "dev.read")
-    return respond(200, await list_webhooks(runtime, team_id, parse_page(request.query_params)))
+    page = await service.list_webhooks(runtime, team_id, parse_page(request.query_params))
+    return ok(page_data("webhooks", page, webhook_json), "Webhooks found")
 
 
 @router.get("/webhooks/{webhookId}", responses=envelope_responses(200, 404))
@@ -56,7 +50,8 @@ async def get_webhook_endpoint(
     """Get one webhook. 200 `Webhook found`; 404 `Webhook not found` (webhooks-and-audit.md §1)."""
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     await authorize(runtime, request, team_id, "dev.read")
-    return respond(200, await get_webhook(runtime, team_id, webhook_id))
+    webhook = await service.get_webhook(runtime, team_id, webhook_id)
+    return ok(webhook_json(webhook), "Webhook found")
 
 
 @router.put("/webhooks/{webhookId}", responses=envelope_responses(200, 404, 413))
@@ -70,8 +65,9 @@ async def update_webhook_endpoint(
     """
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    data = await read_json_body(request, UPDATE_WEBHOOK)
-    return respond(200, await update_webhook(runtime, team_id, caller.actor, webhook_id, data))
+    changes = WebhookChanges.from_body(await read_json_body(request, UPDATE_WEBHOOK))
+    reply = await service.update_webhook(runtime, team_id, caller.actor, webhook_id, changes)
+    return reply.response()
 
 
 @router.post("/webhooks/{webhookId}/rotate-secret", responses=envelope_responses(200, 404))
@@ -84,7 +80,7 @@ async def rotate_secret_endpoint(
     """
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await rotate_secret(runtime, team_id, caller.actor, webhook_id))
+    return (await service.rotate_secret(runtime, team_id, caller.actor, webhook_id)).response()
 
 
 @router.delete("/webhooks/{webhookId}", responses=envelope_responses(200, 404))
@@ -97,7 +93,7 @@ async def delete_webhook_endpoint(
     """
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     caller = await authorize(runtime, request, team_id, "dev.write")
-    return respond(200, await delete_webhook(runtime, team_id, caller.actor, webhook_id))
+    return (await service.delete_webhook(runtime, team_id, caller.actor, webhook_id)).response()
 
 
 @router.get("/webhooks/{webhookId}/events", responses=envelope_responses(200, 404))
@@ -110,8 +106,8 @@ async def list_events_endpoint(
     """
     team_id, webhook_id = parse_path_ids(teamId, [("webhookId", webhookId)])
     await authorize(runtime, request, team_id, "dev.read")
-    page = parse_page(request.query_params)
-    return respond(200, await list_events(runtime, team_id, webhook_id, page))
+    page = await service.list_events(runtime, team_id, webhook_id, parse_page(request.query_params))
+    return ok(page_data("events", page, webhook_event_json), "Webhook events found")
 
 
 @router.post(
@@ -129,5 +125,5 @@ async def redeliver_event_endpoint(
         teamId, [("webhookId", webhookId), ("eventId", eventId)]
     )
     caller = await authorize(runtime, request, team_id, "dev.write")
-    body = await redeliver_event(runtime, team_id, caller.actor, webhook_id, event_id)
-    return respond(200, body)
+    reply = await service.redeliver_event(runtime, team_id, caller.actor, webhook_id, event_id)
+    return reply.response()

@@ -6,40 +6,30 @@ webhook. The body is serialised here, once: every delivery attempt sends these b
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate.kit.clock import utcnow
 from releasegate.kit.envelope import dumps
 from releasegate.runtime import Runtime
-from releasegate.webhooks.models import EventType, Webhook, WebhookEvent
+from releasegate.webhooks import repository as repo
+from releasegate.webhooks.models import EventType, WebhookEvent
 
 _LAST_INSTANT = "releasegate.webhooks.last_event_instant"
+_WAKE_REGISTERED = "releasegate.webhooks.wake_registered"
 
 
 def event_body_aad(team_id: uuid.UUID, event_id: uuid.UUID) -> str:
     return f"webhook-event:{team_id}:{event_id}"
 
 
-async def _subscribers(
-    session: AsyncSession, team_id: uuid.UUID, event_type: EventType
-) -> list[Webhook]:
-    rows = await session.scalars(
-        select(Webhook)
-        .where(Webhook.team_id == team_id, Webhook.active.is_(True))
-        .order_by(Webhook.created_at, Webhook.id)
-    )
-    return [row for row in rows if event_type.value in json.loads(row.enabled_events)]
-
-
 async def has_subscribers(session: AsyncSession, team_id: uuid.UUID, event_type: EventType) -> bool:
     """Whether emitting `event_type` would create a row (lets callers skip building payloads)."""
-    return bool(await _subscribers(session, team_id, event_type))
+    return bool(await repo.subscribers(session, team_id, event_type.value))
 
 
 def _next_instant(session: AsyncSession) -> datetime:
@@ -54,12 +44,16 @@ def _next_instant(session: AsyncSession) -> datetime:
 
 
 def _wake_after_commit(session: AsyncSession, runtime: Runtime) -> None:
+    """Once per transaction: after its commit, the local delivery job looks at once."""
+    if session.info.get(_WAKE_REGISTERED):
+        return
+    session.info[_WAKE_REGISTERED] = True
+
     def wake(_session: Any) -> None:
+        session.info.pop(_WAKE_REGISTERED, None)
         runtime.webhook_wakeup.set()
 
-    sync_session = session.sync_session
-    if not event.contains(sync_session, "after_commit", wake):
-        event.listen(sync_session, "after_commit", wake, once=True)
+    event.listen(session.sync_session, "after_commit", wake, once=True)
 
 
 async def emit(
@@ -75,10 +69,11 @@ async def emit(
 
     `holds_license_key` bodies are stored encrypted, so no plaintext key rests in the database.
     """
-    webhooks = await _subscribers(session, team_id, event_type)
+    webhooks = await repo.subscribers(session, team_id, event_type.value)
     if not webhooks:
         return
     body = dumps(payload).decode()
+    rows: list[WebhookEvent] = []
     for webhook in webhooks:
         now = _next_instant(session)
         event_id = uuid.uuid4()
@@ -87,7 +82,7 @@ async def emit(
             if holds_license_key
             else body
         )
-        session.add(
+        rows.append(
             WebhookEvent(
                 id=event_id,
                 team_id=team_id,
@@ -100,5 +95,6 @@ async def emit(
                 updated_at=now,
             )
         )
+    repo.add_events(session, rows)
     await session.flush()
     _wake_after_commit(session, runtime)

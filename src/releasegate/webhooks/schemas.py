@@ -6,6 +6,10 @@ first occurrence, so the stored list is the publisher's order without duplicates
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from releasegate.kit.validation import (
     Array,
     Boolean,
@@ -51,3 +55,24 @@ UPDATE_WEBHOOK = Object(
         "active": Field(Boolean()),
     }
 )
+
+
+@dataclass(frozen=True)
+class WebhookChanges:
+    """A webhook's fields as created or changed; None keeps a field (the CLI's partial update;
+    the API always sends every field). `request` is the validated body the audit row records."""
+
+    url: str | None
+    enabled_events: tuple[str, ...] | None
+    active: bool | None
+    request: Mapping[str, Any]
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> WebhookChanges:
+        events = body.get("enabledEvents")
+        return cls(
+            url=body.get("url"),
+            enabled_events=None if events is None else tuple(events),
+            active=body.get("active"),
+            request=body,
+        )

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.audit import service as audit
-from releasegate.audit.service import Actor
+from releasegate.audit.service import Actor, record
 from releasegate.kit.clock import utcnow
-from releasegate.kit.envelope import envelope
-from releasegate.kit.errors import ApiError
-from releasegate.kit.pagination import PageRequest, split_page
+from releasegate.kit.envelope import Reply
+from releasegate.kit.pagination import Page, PageRequest
 from releasegate.runtime import Runtime
-from releasegate.teams.repository import lock_team
+from releasegate.teams import repository as teams
+from releasegate.teams.errors import TeamNotFound
 from releasegate.webhooks import repository as repo
-from releasegate.webhooks.models import EventStatus, Webhook
+from releasegate.webhooks.errors import (
+    InvalidWebhookUrl,
+    MaxWebhooksReached,
+    WebhookEventNotFound,
+    WebhookNotFound,
+)
+from releasegate.webhooks.models import EventStatus, Webhook, WebhookEvent
+from releasegate.webhooks.schemas import WebhookChanges
 from releasegate.webhooks.secrets import generate_secret, seal_secret
 from releasegate.webhooks.urls import is_valid_webhook_url
 from releasegate.webhooks.views import (
@@ -40,7 +44,7 @@ SECRET_FIELDS = ("secret", "secretWhsec")
 def _check_url(runtime: Runtime, url: str) -> None:
     allow_http = runtime.settings.webhook_allow_http
     if len(url) > MAX_URL_LENGTH or not is_valid_webhook_url(url, allow_http=allow_http):
-        raise ApiError(400, "Invalid webhook URL")
+        raise InvalidWebhookUrl()
 
 
 def _without_secret(body: dict[str, object]) -> dict[str, object]:
@@ -57,10 +61,10 @@ async def _record(
     actor: Actor,
     action: str,
     webhook_id: uuid.UUID,
-    request_body: Any,
-    response_body: dict[str, object],
+    request_body: object,
+    reply: Reply[Webhook] | Reply[WebhookEvent],
 ) -> None:
-    await audit.record(
+    await record(
         session,
         team_id=team_id,
         actor=actor,
@@ -68,7 +72,7 @@ async def _record(
         target_type="WEBHOOK",
         target_id=webhook_id,
         request_body=request_body,
-        response_body=_without_secret(response_body),
+        response_body=_without_secret(reply.envelope()),
     )
 
 
@@ -77,67 +81,57 @@ async def _existing(
 ) -> Webhook:
     webhook = await repo.get(session, team_id, webhook_id, lock=lock)
     if webhook is None:
-        raise ApiError(404, "Webhook not found")
+        raise WebhookNotFound()
     return webhook
 
 
 async def create_webhook(
-    runtime: Runtime, team_id: uuid.UUID, actor: Actor, data: Mapping[str, Any]
-) -> dict[str, object]:
-    """POST /webhooks: 400 on a URL the rule refuses, 403 at the team's cap (counted under the
-    team row's lock); `data` shows the new secret this once."""
-    _check_url(runtime, data["url"])
+    runtime: Runtime, team_id: uuid.UUID, actor: Actor, changes: WebhookChanges
+) -> Reply[Webhook]:
+    """400 on a URL the rule refuses, 403 at the team's cap (counted under the team row's
+    lock); the answer shows the new secret this once."""
+    assert changes.url is not None
+    assert changes.enabled_events is not None
+    _check_url(runtime, changes.url)
     secret = generate_secret()
     async with runtime.database.write() as session:
-        team = await lock_team(session, team_id)
+        team = await teams.lock_team(session, team_id)
         if team is None or team.deleted_at is not None:
-            raise ApiError(404, "Team not found")
+            raise TeamNotFound()
         if team.max_webhooks and await repo.count(session, team_id) >= team.max_webhooks:
-            raise ApiError(403, "Max webhooks reached")
+            raise MaxWebhooksReached()
         now = utcnow()
         webhook_id = uuid.uuid4()
         webhook = Webhook(
             id=webhook_id,
             team_id=team_id,
-            url=data["url"],
+            url=changes.url,
             secret_ciphertext=seal_secret(runtime.keyring, team_id, webhook_id, secret),
-            enabled_events=json.dumps(data["enabledEvents"]),
-            active=data["active"],
+            enabled_events=json.dumps(list(changes.enabled_events)),
+            active=True if changes.active is None else changes.active,
             created_at=now,
             updated_at=now,
         )
-        session.add(webhook)
-        await session.flush()
-        body = envelope(webhook_with_secret_json(webhook, secret), "Webhook created", valid=True)
-        await _record(session, team_id, actor, "CREATE_WEBHOOK", webhook_id, dict(data), body)
-    return body
+        await repo.add(session, webhook)
+        reply = Reply(webhook, webhook_with_secret_json(webhook, secret), "Webhook created")
+        await _record(
+            session, team_id, actor, "CREATE_WEBHOOK", webhook_id, dict(changes.request), reply
+        )
+    return reply
 
 
-async def get_webhook(
-    runtime: Runtime, team_id: uuid.UUID, webhook_id: uuid.UUID
-) -> dict[str, object]:
-    """GET /webhooks/{webhookId}: the Webhook object (never the secret)."""
+async def get_webhook(runtime: Runtime, team_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook:
+    """The webhook (its secret is never shown again)."""
     async with runtime.database.read() as session:
-        webhook = await _existing(session, team_id, webhook_id)
-    return envelope(webhook_json(webhook), "Webhook found", valid=True)
+        return await _existing(session, team_id, webhook_id)
 
 
 async def list_webhooks(
-    runtime: Runtime, team_id: uuid.UUID, page: PageRequest
-) -> dict[str, object]:
-    """GET /webhooks: one page of the team's webhooks, newest first."""
+    runtime: Runtime, team_id: uuid.UUID, request: PageRequest
+) -> Page[Webhook]:
+    """One page of the team's webhooks, newest first."""
     async with runtime.database.read() as session:
-        rows, total = await repo.page(session, team_id, page)
-    rows, has_next = split_page(rows, page)
-    return envelope(
-        {
-            "webhooks": [webhook_json(row) for row in rows],
-            "hasNextPage": has_next,
-            "totalResults": total,
-        },
-        "Webhooks found",
-        valid=True,
-    )
+        return await repo.page(session, team_id, request)
 
 
 async def update_webhook(
@@ -145,75 +139,63 @@ async def update_webhook(
     team_id: uuid.UUID,
     actor: Actor,
     webhook_id: uuid.UUID,
-    data: Mapping[str, Any],
-) -> dict[str, object]:
-    """PUT /webhooks/{webhookId}: 404, then the URL rule. The API always sends every field; the
-    CLI sends only what it changes, and a field left out keeps its value (and a kept URL is not
+    changes: WebhookChanges,
+) -> Reply[Webhook]:
+    """404, then the URL rule. A field left out keeps its value (and a kept URL is not
     re-checked, so a webhook whose URL the settings no longer allow can still be deactivated)."""
     async with runtime.database.write() as session:
         webhook = await _existing(session, team_id, webhook_id, lock=True)
-        if "url" in data:
-            _check_url(runtime, data["url"])
-            webhook.url = data["url"]
-        if "enabledEvents" in data:
-            webhook.enabled_events = json.dumps(data["enabledEvents"])
-        if "active" in data:
-            webhook.active = data["active"]
+        if changes.url is not None:
+            _check_url(runtime, changes.url)
+            webhook.url = changes.url
+        if changes.enabled_events is not None:
+            webhook.enabled_events = json.dumps(list(changes.enabled_events))
+        if changes.active is not None:
+            webhook.active = changes.active
         webhook.updated_at = utcnow()
         await session.flush()
-        body = envelope(webhook_json(webhook), "Webhook updated", valid=True)
-        await _record(session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, dict(data), body)
-    return body
+        reply = Reply(webhook, webhook_json(webhook), "Webhook updated")
+        await _record(
+            session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, dict(changes.request), reply
+        )
+    return reply
 
 
 async def rotate_secret(
     runtime: Runtime, team_id: uuid.UUID, actor: Actor, webhook_id: uuid.UUID
-) -> dict[str, object]:
-    """POST /webhooks/{webhookId}/rotate-secret: a new secret, shown this once. Events not yet
-    delivered are signed with the new secret from their next attempt on."""
+) -> Reply[Webhook]:
+    """A new secret, shown this once. Events not yet delivered are signed with it from their
+    next attempt on."""
     secret = generate_secret()
     async with runtime.database.write() as session:
         webhook = await _existing(session, team_id, webhook_id, lock=True)
         webhook.secret_ciphertext = seal_secret(runtime.keyring, team_id, webhook_id, secret)
         webhook.updated_at = utcnow()
         await session.flush()
-        body = envelope(
-            webhook_with_secret_json(webhook, secret), "Webhook secret rotated", valid=True
-        )
-        await _record(session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, None, body)
-    return body
+        reply = Reply(webhook, webhook_with_secret_json(webhook, secret), "Webhook secret rotated")
+        await _record(session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, None, reply)
+    return reply
 
 
 async def delete_webhook(
     runtime: Runtime, team_id: uuid.UUID, actor: Actor, webhook_id: uuid.UUID
-) -> dict[str, object]:
-    """DELETE /webhooks/{webhookId}: the webhook and all its events; `data` is the webhook
-    before deletion."""
+) -> Reply[Webhook]:
+    """The webhook and all its events; the answer is the webhook before deletion."""
     async with runtime.database.write() as session:
         webhook = await _existing(session, team_id, webhook_id, lock=True)
-        body = envelope(webhook_json(webhook), "Webhook deleted", valid=True)
+        reply = Reply(webhook, webhook_json(webhook), "Webhook deleted")
         await repo.delete_webhook(session, team_id, webhook_id)
-        await _record(session, team_id, actor, "DELETE_WEBHOOK", webhook_id, None, body)
-    return body
+        await _record(session, team_id, actor, "DELETE_WEBHOOK", webhook_id, None, reply)
+    return reply
 
 
 async def list_events(
-    runtime: Runtime, team_id: uuid.UUID, webhook_id: uuid.UUID, page: PageRequest
-) -> dict[str, object]:
-    """GET /webhooks/{webhookId}/events: one page of the webhook's events, newest first."""
+    runtime: Runtime, team_id: uuid.UUID, webhook_id: uuid.UUID, request: PageRequest
+) -> Page[WebhookEvent]:
+    """One page of the webhook's events, newest first."""
     async with runtime.database.read() as session:
         await _existing(session, team_id, webhook_id)
-        rows, total = await repo.page_events(session, team_id, webhook_id, page)
-    rows, has_next = split_page(rows, page)
-    return envelope(
-        {
-            "events": [webhook_event_json(row) for row in rows],
-            "hasNextPage": has_next,
-            "totalResults": total,
-        },
-        "Webhook events found",
-        valid=True,
-    )
+        return await repo.page_events(session, team_id, webhook_id, request)
 
 
 async def redeliver_event(
@@ -222,15 +204,15 @@ async def redeliver_event(
     actor: Actor,
     webhook_id: uuid.UUID,
     event_id: uuid.UUID,
-) -> dict[str, object]:
-    """POST .../events/{eventId}/redeliver: the event becomes a fresh PENDING event, due now,
-    whatever its status (§5.3); its stored body is unchanged. Audited as UPDATE_WEBHOOK."""
+) -> Reply[WebhookEvent]:
+    """The event becomes a fresh PENDING event, due now, whatever its status (§5.3); its stored
+    body is unchanged. Audited as UPDATE_WEBHOOK."""
     async with runtime.database.write() as session:
         # Webhook before event: the delivery worker's failure path locks in that order too.
         await _existing(session, team_id, webhook_id, lock=True)
         event = await repo.get_event(session, team_id, event_id, webhook_id=webhook_id, lock=True)
         if event is None:
-            raise ApiError(404, "Webhook event not found")
+            raise WebhookEventNotFound()
         now = utcnow()
         event.status = EventStatus.PENDING.value
         event.attempts = 0
@@ -243,10 +225,10 @@ async def redeliver_event(
         event.error_message = None
         event.updated_at = now
         await session.flush()
-        body = envelope(webhook_event_json(event), "Webhook event requeued", valid=True)
-        await _record(session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, None, body)
+        reply = Reply(event, webhook_event_json(event), "Webhook event requeued")
+        await _record(session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, None, reply)
     runtime.webhook_wakeup.set()
-    return body
+    return reply
 
 
 async def webhook_of_event(runtime: Runtime, team_id: uuid.UUID, event_id: uuid.UUID) -> uuid.UUID:
@@ -254,5 +236,5 @@ async def webhook_of_event(runtime: Runtime, team_id: uuid.UUID, event_id: uuid.
     async with runtime.database.read() as session:
         event = await repo.get_event(session, team_id, event_id)
     if event is None:
-        raise ApiError(404, "Webhook event not found")
+        raise WebhookEventNotFound()
     return event.webhook_id

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select
 
+from releasegate.files import repository as repo
+from releasegate.files.keys import RELEASES_PREFIX
 from releasegate.kit.clock import utcnow
-from releasegate.releases.models import ReleaseFile
 from releasegate.runtime import Runtime
-from releasegate.storage.journal import StorageJournal
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +39,7 @@ async def reconcile(
     """Compare every object under releases/ with ReleaseFile rows and journal entries."""
     now = now or utcnow()
     listed_at = utcnow()
-    objects = {key: modified async for key, modified in runtime.storage.list("releases/")}
+    objects = {key: modified async for key, modified in runtime.storage.list(f"{RELEASES_PREFIX}/")}
     report = ReconcileReport()
     candidates = sorted(key for key, modified in objects.items() if modified < now - ORPHAN_AGE)
     known = await _known_keys(runtime, candidates)
@@ -63,14 +62,8 @@ async def _known_keys(runtime: Runtime, keys: list[str]) -> set[str]:
     async with runtime.database.read() as session:
         for start in range(0, len(keys), _QUERY_BATCH):
             batch = keys[start : start + _QUERY_BATCH]
-            known.update(
-                await session.scalars(select(ReleaseFile.key).where(ReleaseFile.key.in_(batch)))
-            )
-            known.update(
-                await session.scalars(
-                    select(StorageJournal.key).where(StorageJournal.key.in_(batch))
-                )
-            )
+            known.update(await repo.referenced_keys(session, batch))
+            known.update(await repo.journaled_keys(session, batch))
     return known
 
 
@@ -79,9 +72,5 @@ async def _missing_objects(
 ) -> list[str]:
     """ReleaseFile rows committed before the listing began whose key was not listed."""
     async with runtime.database.read() as session:
-        keys = await session.scalars(
-            select(ReleaseFile.key)
-            .where(ReleaseFile.created_at < listed_at)
-            .order_by(ReleaseFile.key)
-        )
-        return [key for key in keys if key not in present]
+        keys = await repo.keys_created_before(session, listed_at)
+    return [key for key in keys if key not in present]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import struct
 import zlib
@@ -19,7 +18,7 @@ from typing import Any, NoReturn, Protocol
 
 import yaml
 
-__all__ = ["BytesRangeReader", "FileRangeReader", "RangeReader", "find_main_class"]
+__all__ = ["RangeReader", "find_main_class"]
 
 EOCD_SIGNATURE = 0x06054B50
 ZIP64_LOCATOR_SIGNATURE = 0x07064B50
@@ -59,52 +58,6 @@ class RangeReader(Protocol):
     async def read(self, offset: int, length: int) -> bytes:
         """Return the bytes in [offset, offset + length), clipped to `size`."""
         ...
-
-
-class BytesRangeReader:
-    """A `RangeReader` over bytes already in memory (tests, small payloads)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    @property
-    def size(self) -> int:
-        return len(self._data)
-
-    async def read(self, offset: int, length: int) -> bytes:
-        """Return the bytes in [offset, offset + length), clipped to `size`."""
-        _check_range(offset, length)
-        return self._data[offset : offset + length]
-
-
-class FileRangeReader:
-    """A `RangeReader` over a local file; the size is taken when the reader is created."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._path = os.fspath(path)
-        self._size = os.path.getsize(self._path)
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    async def read(self, offset: int, length: int) -> bytes:
-        """Return the bytes in [offset, offset + length), clipped to `size`."""
-        _check_range(offset, length)
-        length = max(0, min(length, self._size - offset))
-        if length == 0:
-            return b""
-        return await asyncio.to_thread(self._read_blocking, offset, length)
-
-    def _read_blocking(self, offset: int, length: int) -> bytes:
-        with open(self._path, "rb") as file:
-            file.seek(offset)
-            return file.read(length)
-
-
-def _check_range(offset: int, length: int) -> None:
-    if offset < 0 or length < 0:
-        raise ValueError(f"invalid range: offset={offset} length={length}")
 
 
 class _Malformed(Exception):

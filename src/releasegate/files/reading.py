@@ -1,4 +1,5 @@
-"""Raw file download for publishers (dev-api-releases.md §8): which bytes, which headers.
+"""Reading a stored file: whole or one byte range, with its download headers
+(dev-api-releases.md §8).
 
 The object is opened (or, for a range, looked up) before any header is built, so a missing
 object is a 404 envelope and never a 200 with an empty body (files-and-storage.md §11).
@@ -7,18 +8,16 @@ object is a 404 envelope and never a 200 with an empty body (files-and-storage.m
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import structlog
 
-from releasegate.kit.errors import ApiError
-from releasegate.releases import repository as repo
-from releasegate.releases.models import ReleaseFile
+from releasegate.files.errors import RangeRefused, StoredFileMissing
+from releasegate.files.models import ReleaseFile
 from releasegate.runtime import Runtime
-from releasegate.storage.backend import ObjectNotFound, OpenedObject
+from releasegate.storage import ObjectNotFound, OpenedObject
 
 log = structlog.get_logger(__name__)
 
@@ -103,7 +102,7 @@ def download_headers(file: ReleaseFile, length: int) -> dict[str, str]:
     }
 
 
-def _file_not_found(file: ReleaseFile, stored_size: int | None) -> ApiError:
+def _file_not_found(file: ReleaseFile, stored_size: int | None) -> StoredFileMissing:
     log.error(
         "release_file_missing",
         releaseId=str(file.release_id),
@@ -112,7 +111,7 @@ def _file_not_found(file: ReleaseFile, stored_size: int | None) -> ApiError:
         recordedSize=file.size,
         storedSize=stored_size,
     )
-    return ApiError(404, "File not found")
+    return StoredFileMissing()
 
 
 async def _check_stored(runtime: Runtime, file: ReleaseFile) -> None:
@@ -125,8 +124,11 @@ async def _check_stored(runtime: Runtime, file: ReleaseFile) -> None:
         raise _file_not_found(file, size)
 
 
-async def _open(runtime: Runtime, file: ReleaseFile, part: ByteRange | None) -> OpenedObject:
-    """Row 9: open the object; another size than recorded counts as missing."""
+async def open_stored(
+    runtime: Runtime, file: ReleaseFile, part: ByteRange | None = None
+) -> OpenedObject:
+    """Open the object (or one range of it); a missing object, or one of another size than
+    recorded, is StoredFileMissing, raised before any byte is sent."""
     try:
         if part is None:
             opened = await runtime.storage.open(file.key)
@@ -139,39 +141,20 @@ async def _open(runtime: Runtime, file: ReleaseFile, part: ByteRange | None) -> 
     return opened
 
 
-async def _release_file(runtime: Runtime, team_id: uuid.UUID, release_id: uuid.UUID) -> ReleaseFile:
-    """Rows 7–8: the file row, reached only through a release found under the team."""
-    async with runtime.database.read() as session:
-        release = await repo.get_release(session, team_id, release_id)
-        if release is None:
-            raise ApiError(404, "Release not found")
-        file = await repo.get_file(session, release.id)
-    if file is None:
-        raise ApiError(404, "Release has no file")
-    return file
-
-
-async def open_release_file(
-    runtime: Runtime,
-    team_id: uuid.UUID,
-    release_id: uuid.UUID,
-    range_header: str | None,
-    if_range: str | None,
+async def open_download(
+    runtime: Runtime, file: ReleaseFile, range_header: str | None, if_range: str | None
 ) -> FileDownload:
-    """Rows 7–10 of §8 in order; returns the status, headers and an already-open byte stream."""
-    file = await _release_file(runtime, team_id, release_id)
+    """Rows 9–10 of §8: the status, headers and an already-open byte stream."""
     requested = parse_range(range_header, if_range, f'"{file.sha256}"') if file.size else None
     if requested is None:
-        opened = await _open(runtime, file, None)
+        opened = await open_stored(runtime, file)
         return FileDownload(200, download_headers(file, file.size), opened.chunks)
     # A range needs the stored size checked first: row 9 comes before row 10 (416).
     await _check_stored(runtime, file)
     part = requested.resolve(file.size)
     if part is None:
-        raise ApiError(
-            416, "Range not satisfiable", headers={"Content-Range": f"bytes */{file.size}"}
-        )
-    opened = await _open(runtime, file, part)
+        raise RangeRefused(file.size)
+    opened = await open_stored(runtime, file, part)
     headers = download_headers(file, part.length)
     headers["Content-Range"] = f"bytes {part.first}-{part.last}/{file.size}"
     return FileDownload(206, headers, opened.chunks)

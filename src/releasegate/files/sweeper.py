@@ -7,27 +7,21 @@ No transaction is ever open while objects are deleted.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
-from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, select
 
+from releasegate.files import repository as repo
+from releasegate.files.keys import RELEASES_PREFIX
+from releasegate.files.models import JournalKind
 from releasegate.kit.clock import utcnow
-from releasegate.releases.models import ReleaseFile
 from releasegate.runtime import Runtime
-from releasegate.storage.backend import LocalStorage
-from releasegate.storage.journal import JournalKind, StorageJournal
 
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 100
-RELEASES_PREFIX = "releases"
 
 
 @dataclass
@@ -47,11 +41,10 @@ async def sweep_once(runtime: Runtime, now: datetime | None = None) -> SweepRepo
     report = SweepReport()
     await _sweep_pending_uploads(runtime, now, report)
     await _sweep_pending_deletes(runtime, now, report)
-    if isinstance(runtime.storage, LocalStorage):
-        cutoff = now - timedelta(seconds=runtime.settings.upload_grace)
-        await asyncio.to_thread(_sweep_local_leftovers, runtime.storage.root, cutoff, report)
-    # S3: obstore cannot list or abort multipart uploads; the bucket lifecycle rule that
-    # aborts incomplete multipart uploads (operations.md) covers them.
+    cutoff = now - timedelta(seconds=runtime.settings.upload_grace)
+    leftovers = await runtime.storage.remove_leftovers(RELEASES_PREFIX, cutoff)
+    report.part_files = leftovers.part_files
+    report.pruned_directories = leftovers.pruned_directories
     return report
 
 
@@ -59,37 +52,27 @@ async def _claim(runtime: Runtime, kind: JournalKind, older_than: datetime) -> d
     """Take up to BATCH_SIZE stale entries of `kind` in one short transaction; key -> id.
 
     PENDING_UPLOAD entries are deleted right here (the commit guard then fails a late commit);
-    PENDING_DELETE entries are only read, and deleted after their objects.
+    PENDING_DELETE entries are only read, and deleted after their objects. On SQLite the write
+    scope is BEGIN IMMEDIATE, which already keeps other sweepers out.
     """
-    query = (
-        select(StorageJournal.id, StorageJournal.key)
-        .where(StorageJournal.kind == kind, StorageJournal.created_at < older_than)
-        .order_by(StorageJournal.created_at)
-        .limit(BATCH_SIZE)
-    )
-    if not runtime.database.is_sqlite:  # SQLite: the write scope is already BEGIN IMMEDIATE
-        query = query.with_for_update(skip_locked=True)
     async with runtime.database.write() as session:
-        rows = (await session.execute(query)).all()
-        if rows and kind == JournalKind.PENDING_UPLOAD:
-            await session.execute(
-                delete(StorageJournal).where(StorageJournal.id.in_([row.id for row in rows]))
-            )
-    return {row.key: row.id for row in rows}
+        claimed = await repo.stale_entries(
+            session, kind, older_than, BATCH_SIZE, skip_locked=not runtime.database.is_sqlite
+        )
+        if claimed and kind == JournalKind.PENDING_UPLOAD:
+            await repo.remove_entries(session, list(claimed.values()))
+    return claimed
 
 
-async def _referenced(runtime: Runtime, keys: Collection[str]) -> set[str]:
-    if not keys:
-        return set()
+async def _referenced(runtime: Runtime, keys: list[str]) -> set[str]:
     async with runtime.database.read() as session:
-        found = await session.scalars(select(ReleaseFile.key).where(ReleaseFile.key.in_(keys)))
-        return set(found)
+        return await repo.referenced_keys(session, keys)
 
 
 async def _sweep_pending_uploads(runtime: Runtime, now: datetime, report: SweepReport) -> None:
     cutoff = now - timedelta(seconds=runtime.settings.upload_grace)
     claimed = await _claim(runtime, JournalKind.PENDING_UPLOAD, cutoff)
-    referenced = await _referenced(runtime, claimed)  # re-checked after the entries are gone
+    referenced = await _referenced(runtime, list(claimed))  # re-checked after the entries went
     for key in claimed:
         if key in referenced:
             report.referenced_uploads.append(key)
@@ -111,7 +94,7 @@ async def _sweep_pending_deletes(runtime: Runtime, now: datetime, report: SweepR
     """
     cutoff = now - timedelta(seconds=runtime.settings.deleted_object_grace)
     claimed = await _claim(runtime, JournalKind.PENDING_DELETE, cutoff)
-    referenced = await _referenced(runtime, claimed)
+    referenced = await _referenced(runtime, list(claimed))
     done: list[uuid.UUID] = []
     for key, entry_id in claimed.items():
         if key in referenced:  # keys are never reused; this is an integrity fault, keep the bytes
@@ -126,38 +109,4 @@ async def _sweep_pending_deletes(runtime: Runtime, now: datetime, report: SweepR
         done.append(entry_id)
     if done:
         async with runtime.database.write() as session:
-            await session.execute(delete(StorageJournal).where(StorageJournal.id.in_(done)))
-
-
-def _sweep_local_leftovers(root: Path, cutoff: datetime, report: SweepReport) -> None:
-    """Remove `.part-` files older than the cutoff, then empty directories under releases/.
-
-    A directory is pruned only when it too is older than the cutoff, so one that an upload
-    has just created (and is about to write into) stays.
-    """
-    base = root / RELEASES_PREFIX
-    limit = cutoff.timestamp()
-    for directory, _subdirectories, files in os.walk(base, topdown=False):
-        path = Path(directory)
-        for name in files:
-            file = path / name
-            if ".part-" in name and _mtime(file) < limit and _remove(file, os.unlink):
-                report.part_files.append(file.relative_to(root).as_posix())
-        if path != base and _mtime(path) < limit and _remove(path, os.rmdir):
-            report.pruned_directories.append(path.relative_to(root).as_posix())
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:
-        return datetime.max.replace(tzinfo=UTC).timestamp()
-
-
-def _remove(path: Path, remove: Callable[[Path], None]) -> bool:
-    """True when removed; a directory that is not empty (or already gone) is left alone."""
-    try:
-        remove(path)
-    except OSError:
-        return False
-    return True
+            await repo.remove_entries(session, done)

@@ -1,4 +1,4 @@
-"""Streaming intake of a release form: `data` + optional `file` (dev-api-releases.md §2.1–§2.3,
+"""Streaming intake of an upload form: `data` + optional `file` (dev-api-releases.md §2.1–§2.3,
 files-and-storage.md §2–§4).
 
 Bytes go from the socket to staged storage once, hashed on the way; nothing holds the whole
@@ -21,13 +21,24 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from releasegate.files.errors import (
+    BodyTooLarge,
+    DataFieldTooLarge,
+    FileTooLarge,
+    InvalidDataField,
+    InvalidDataJson,
+    InvalidFilePart,
+    InvalidMultipart,
+    MissingDataField,
+    NotMultipart,
+    UploadStalled,
+)
+from releasegate.files.staging import StagedWrite, StagingFailed
 from releasegate.kit.content_disposition import parse_disposition
-from releasegate.kit.errors import ApiError
-from releasegate.kit.sizes import MIB, format_size
+from releasegate.kit.sizes import MIB
 from releasegate.kit.strict_json import InvalidJSON, parse_strict_json
 from releasegate.kit.validation import Object, validate
 from releasegate.runtime import Runtime
-from releasegate.storage.staging import StagedWrite, StagingFailed
 
 DATA_LIMIT = 64 * 1024
 _BOUNDARY = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
@@ -52,13 +63,11 @@ class StagedFile:
 
 
 @dataclass
-class ReleaseForm:
+class UploadForm:
+    """The validated `data` part (wire form, for the endpoint to type) and the staged file."""
+
     data: dict[str, Any]
     file: StagedFile | None
-
-
-def _error(status: int, details: str, data: object = None) -> ApiError:
-    return ApiError(status, details, data=data, close_connection=True)
 
 
 def _body_kind(request: Request) -> tuple[str, bytes]:
@@ -69,7 +78,7 @@ def _body_kind(request: Request) -> tuple[str, bytes]:
         return "multipart", params[b"boundary"]
     if kind == b"application/x-www-form-urlencoded":
         return "urlencoded", b""
-    raise ApiError(415, "Content-Type must be multipart/form-data")
+    raise NotMultipart()
 
 
 def _file_limit(runtime: Runtime, max_file_size_mb: int | None) -> int:
@@ -78,19 +87,15 @@ def _file_limit(runtime: Runtime, max_file_size_mb: int | None) -> int:
     return mb * MIB
 
 
-def _too_large(limit: int) -> ApiError:
-    return _error(400, f"File too large. Maximum size is {format_size(limit)}")
-
-
 def _validated_data(raw: bytes, schema: Object) -> dict[str, Any]:
     """Rows 13–14."""
     try:
         parsed = parse_strict_json(raw)
     except InvalidJSON:
-        raise _error(400, "Invalid JSON in data field") from None
+        raise InvalidDataJson() from None
     cleaned, issues = validate(schema, parsed)
     if issues or cleaned is None:
-        raise _error(400, "Invalid request body", [issue.as_json() for issue in issues])
+        raise InvalidDataField(data=[issue.as_json() for issue in issues])
     return cleaned
 
 
@@ -102,9 +107,9 @@ async def _chunks_with_idle_timeout(request: Request, idle_seconds: float) -> As
         except StopAsyncIteration:
             return
         except TimeoutError:
-            raise _error(408, "Request timeout") from None
+            raise UploadStalled() from None
         except ClientDisconnect:
-            raise _error(400, "Invalid multipart body") from None
+            raise InvalidMultipart() from None
         if chunk:
             yield chunk
 
@@ -208,7 +213,7 @@ class _MultipartIntake:
                 part.role = "data"
         elif part.name == "file":
             if not part.is_file:
-                raise _error(400, "Invalid file")  # row 12, decided on the part's headers
+                raise InvalidFilePart()  # row 12, decided on the part's headers
             part.role = "file"
             assert disposition.filename is not None
             self.file_name = disposition.filename.decode("utf-8", "surrogateescape")
@@ -228,11 +233,11 @@ class _MultipartIntake:
         if role == "data":
             self.data_raw += payload
             if len(self.data_raw) > DATA_LIMIT:
-                raise _error(400, "Data field too large")
+                raise DataFieldTooLarge()
         elif role == "file":
             self.file_size += len(payload)
             if self.file_limit and self.file_size > self.file_limit:
-                raise _too_large(self.file_limit)  # row 15, at the first byte beyond the limit
+                raise FileTooLarge(self.file_limit)  # row 15, at the first byte beyond the limit
             self.md5.update(payload)
             self.sha256.update(payload)
             assert self.staged is not None
@@ -263,14 +268,14 @@ class _MultipartIntake:
         )
 
 
-async def read_release_form(
+async def read_upload_form(
     runtime: Runtime,
     request: Request,
     team_id: uuid.UUID,
     max_file_size_mb: int | None,
     schema: Object,
     key_for: Callable[[uuid.UUID], str],
-) -> ReleaseForm:
+) -> UploadForm:
     """Rows 6–15. On success the caller owns the staged file and must discard it on failure."""
     kind, boundary = _body_kind(request)
     file_limit = _file_limit(runtime, max_file_size_mb)
@@ -279,13 +284,13 @@ async def read_release_form(
     declared = request.headers.get("content-length")
     if body_cap and declared is not None and declared.strip().isdigit():  # noqa: SIM102
         if int(declared) > body_cap:
-            raise _too_large(file_limit)  # row 7: before any byte is read
+            raise FileTooLarge(file_limit)  # row 7: before any byte is read
 
     if kind == "urlencoded":
         return await _read_urlencoded(runtime, request, schema)
 
     if not _BOUNDARY.fullmatch(boundary):
-        raise _error(400, "Invalid multipart body")  # RFC 2046: 1–70 boundary characters
+        raise InvalidMultipart()  # RFC 2046: 1–70 boundary characters
     intake = _MultipartIntake(runtime, team_id, schema, file_limit, key_for)
     parser = MultipartParser(boundary, intake.callbacks())  # type: ignore[arg-type]
     total = 0
@@ -296,42 +301,42 @@ async def read_release_form(
                 parser.write(chunk)
             except MultipartParseError:
                 await intake.handle_events()
-                raise _error(400, "Invalid multipart body") from None
+                raise InvalidMultipart() from None
             await intake.handle_events()
             outside_file = total - intake.file_size
             if (body_cap and total > body_cap) or (
                 not body_cap and outside_file > ENVELOPE_ALLOWANCE
             ):
-                raise _error(413, "Request body too large")  # row 9: bytes outside `file`
+                raise BodyTooLarge()  # row 9: bytes outside `file`
             if intake.ended:
                 break
         if not intake.ended:
-            raise _error(400, "Invalid multipart body")
+            raise InvalidMultipart()
         if intake.data is None:
-            raise _error(400, "Missing data field")
+            raise MissingDataField()
     except BaseException:
         if intake.staged is not None:
             await intake.staged.abort()
         raise
-    return ReleaseForm(data=intake.data, file=intake.staged_file())
+    return UploadForm(data=intake.data, file=intake.staged_file())
 
 
-async def _read_urlencoded(runtime: Runtime, request: Request, schema: Object) -> ReleaseForm:
+async def _read_urlencoded(runtime: Runtime, request: Request, schema: Object) -> UploadForm:
     raw = bytearray()
     async for chunk in _chunks_with_idle_timeout(request, runtime.settings.upload_idle_timeout):
         raw += chunk
         if len(raw) > DATA_LIMIT:
-            raise _error(400, "Data field too large")
+            raise DataFieldTooLarge()
     try:
         text = bytes(raw).decode("ascii")
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict")
     except (UnicodeDecodeError, ValueError):
-        raise _error(400, "Invalid multipart body") from None
+        raise InvalidMultipart() from None
     fields: dict[str, str] = {}
     for name, value in pairs:
         fields.setdefault(name, value)
     if "data" not in fields:
-        raise _error(400, "Missing data field")
+        raise MissingDataField()
     if "file" in fields:
-        raise _error(400, "Invalid file")
-    return ReleaseForm(data=_validated_data(fields["data"].encode("utf-8"), schema), file=None)
+        raise InvalidFilePart()
+    return UploadForm(data=_validated_data(fields["data"].encode("utf-8"), schema), file=None)

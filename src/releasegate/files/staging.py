@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 import structlog
-from sqlalchemy import delete
 
 from releasegate.db.session import Database
-from releasegate.storage.backend import Storage
-from releasegate.storage.journal import JournalKind, StorageJournal
+from releasegate.files import repository as repo
+from releasegate.files.models import JournalKind
+from releasegate.storage import Storage
 
 log = structlog.get_logger(__name__)
 
@@ -39,9 +39,7 @@ class StagedWrite:
     async def start(self) -> None:
         """Journal `PENDING_UPLOAD(key)` in its own transaction, then open the backend write."""
         async with self._database.write() as session:
-            session.add(
-                StorageJournal(key=self.key, team_id=self.team_id, kind=JournalKind.PENDING_UPLOAD)
-            )
+            repo.add_entry(session, self.team_id, self.key, JournalKind.PENDING_UPLOAD)
         self._task = asyncio.get_running_loop().create_task(
             self._storage.put_stream(self.key, self._chunks())
         )
@@ -99,10 +97,6 @@ async def discard_object(database: Database, storage: Storage, key: str) -> None
     try:
         await storage.delete(key)
         async with database.write() as session:
-            await session.execute(
-                delete(StorageJournal).where(
-                    StorageJournal.key == key, StorageJournal.kind == JournalKind.PENDING_UPLOAD
-                )
-            )
+            await repo.remove_entry(session, key, JournalKind.PENDING_UPLOAD)
     except Exception as exc:  # the journal entry stays; the sweeper removes the object later
         log.warning("staged_object_cleanup_failed", key=key, error=type(exc).__name__)
