@@ -12,13 +12,12 @@ from releasegate.kit.validation import (
     Issue,
     Object,
     String,
-    ValidationFailed,
     contains_js_whitespace,
-    metadata_array,
     parse_rfc3339,
     utf16_length,
     validate,
 )
+from releasegate.metadata.schemas import metadata_array
 
 PRODUCT_ID = "0b5c7a52-3f0e-4c1a-9a57-2f5d9a0c1e11"
 LICENSE_ID = "7d1f0e1c-5b2a-4f3e-8c9d-0a1b2c3d4e5f"
@@ -719,10 +718,3 @@ def test_issue_as_json_lists_the_path() -> None:
         "message": "Required",
         "path": ["metadata", 0, "key"],
     }
-
-
-def test_validation_failed_carries_issues() -> None:
-    issues = [Issue("Required", ("version",))]
-    with pytest.raises(ValidationFailed) as raised:
-        raise ValidationFailed(issues)
-    assert raised.value.issues == issues

@@ -8,22 +8,20 @@ from typing import Annotated, Any
 
 import typer
 
-from releasegate.cli.main import (
-    apikey_app,
-    customer_app,
-    emit_json,
-    fail,
-    team_app,
-    team_id_option,
-    with_runtime,
-)
+from releasegate.cli.context import emit_json, fail, load_settings, team_id_option, with_runtime
 from releasegate.client.returned_fields import FLAGS, METADATA_KEY_LISTS
 from releasegate.customers.service import create_customer, list_customers
+from releasegate.kit.ids import parse_uuid
 from releasegate.kit.rsa_keys import public_key_base64
 from releasegate.kit.validation import parse_rfc3339
 from releasegate.runtime import Runtime
 from releasegate.teams import service as teams
 from releasegate.teams.schemas import TeamLimits, TeamSettings
+from releasegate.teams.service import team_exists
+
+team_app = typer.Typer(no_args_is_help=True, help="Teams, their limits and settings")
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys")
+customer_app = typer.Typer(no_args_is_help=True, help="Customers")
 
 
 @team_app.command("create")
@@ -263,10 +261,6 @@ def customer_list(team: Annotated[str, typer.Option("--team", help="Team id")]) 
 @team_app.command("ensure-demo", hidden=True)
 def team_ensure_demo() -> None:
     """Used by `make run`: create the demo team once and print its credentials that one time."""
-    from releasegate.cli.main import load_settings
-    from releasegate.kit.ids import parse_uuid
-    from releasegate.teams.service import team_exists
-
     marker = load_settings().data_dir / "demo-team.id"
     known = parse_uuid(marker.read_text().strip()) if marker.exists() else None
     if known is not None and with_runtime(lambda runtime: team_exists(runtime, known)):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from releasegate.audit.views import AUDIT_ACTIONS, audit_filter, audit_log_json, audit_log_page
-from releasegate.cli.main import app, emit_json, fail, team_id_option, with_runtime
+from releasegate.cli.context import emit_json, fail, team_id_option, with_runtime
 from releasegate.kit.pagination import PAGE_SIZES, PageRequest, page_data
 from releasegate.kit.validation import parse_rfc3339
 from releasegate.runtime import Runtime
@@ -15,7 +15,6 @@ from releasegate.teams.errors import TeamNotFound
 from releasegate.teams.service import team_exists
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit log")
-app.add_typer(audit_app, name="audit")
 
 
 def _row_line(row: dict[str, Any]) -> str:

@@ -28,7 +28,6 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from releasegate.cli.main import app
 from releasegate.fetch import (
     ChallengeMismatch,
     Downloaded,
@@ -162,7 +161,6 @@ def _summary(out: Path, downloaded: Downloaded) -> str:
     )
 
 
-@app.command("fetch")
 def fetch_command(
     server: Annotated[str, typer.Option(help="Server root URL, e.g. https://releases.example")],
     team: Annotated[str, typer.Option(help="Team id")],

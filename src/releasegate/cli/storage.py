@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli.main import app, emit_json, with_runtime
+from releasegate.cli.context import emit_json, with_runtime
 from releasegate.files.reconcile import ReconcileReport, reconcile
 
 storage_app = typer.Typer(no_args_is_help=True, help="Object storage maintenance")
-app.add_typer(storage_app, name="storage")
 
 
 @storage_app.command("reconcile")

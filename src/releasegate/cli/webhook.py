@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 
 from releasegate.audit.service import CLI_ACTOR
-from releasegate.cli.main import app, emit_json, fail, team_id_option, with_runtime
+from releasegate.cli.context import emit_json, fail, team_id_option, with_runtime
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.pagination import PAGE_SIZES, PageRequest, page_data
 from releasegate.kit.validation import Object, validate
@@ -22,7 +22,6 @@ from releasegate.webhooks.schemas import CREATE_WEBHOOK, UPDATE_WEBHOOK, Webhook
 from releasegate.webhooks.views import webhook_event_json, webhook_json
 
 webhook_app = typer.Typer(no_args_is_help=True, help="Webhooks and their events")
-app.add_typer(webhook_app, name="webhook")
 
 T = TypeVar("T")
 TeamOption = Annotated[str, typer.Option("--team", help="Team id")]

@@ -24,13 +24,7 @@ from releasegate.client.responses import (
     code_of,
     refusal_response,
 )
-from releasegate.client.schemas import (
-    HEARTBEAT_FIELDS,
-    VERIFY_FIELDS,
-    FieldRules,
-    parse_body,
-    parse_query,
-)
+from releasegate.client.schemas import HEARTBEAT_BODY, VERIFY_BODY, parse_body, parse_query
 from releasegate.client.standing import Device
 from releasegate.client.verification import verify
 from releasegate.kit.client_ip import resolve_country
@@ -117,14 +111,14 @@ async def _verification(
     runtime: Runtime, request: Request, team_path: str, endpoint: Endpoint
 ) -> Response:
     trace = _trace(runtime, request, endpoint.upper())
-    fields: tuple[FieldRules, ...] = VERIFY_FIELDS if endpoint == "verify" else HEARTBEAT_FIELDS
+    schema = VERIFY_BODY if endpoint == "verify" else HEARTBEAT_BODY
 
     async def handle() -> Response:
         body = await _json_object(request)
         team_id = parse_uuid(team_path)
         if team_id is None:
             raise BadRequest("Invalid team UUID")
-        parsed = parse_body(body, fields)
+        parsed = parse_body(body, schema)
         result = await verify(
             runtime, endpoint, team_id, parsed, _device(trace, parsed.hardware_identifier), trace
         )

@@ -1,19 +1,20 @@
-"""Client request fields: verify/heartbeat bodies and classloader query (client-api.md §3.1, §4.2).
+"""Client request fields: verify/heartbeat bodies and the classloader query (client-api.md
+§3.1, §4.2), in the one validation vocabulary (kit/validation) with the client's wording.
 
-Each field is a string with rules checked in order; a refusal reports only the first failing rule
-of the first failing field, in the endpoint's schema order.
+A refusal reports only the first failing rule of the first failing field, in the endpoint's
+schema order; a body's unknown keys come after every field.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from releasegate.client.errors import BadRequest
 from releasegate.kit.ids import parse_uuid
-from releasegate.kit.validation import contains_js_whitespace, utf16_length
+from releasegate.kit.validation import Field, Object, String, Wording, validate
 
 LICENSE_KEY = re.compile(r"[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}")
 # The reference's branch pattern, `\s` being JavaScript's whitespace set; it needs 3 characters
@@ -22,128 +23,100 @@ _BRANCH = re.compile(
     "[a-zA-Z0-9\t-\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\\-_]{3,255}"
 )
 
-Check = Callable[[str], bool]
-
 
 @dataclass(frozen=True)
-class Rule:
-    passes: Check
-    message: str
+class FieldWording(Wording):
+    """`<label> must be ...`; a missing required field reads as the wrong type."""
+
+    label: str
+    mismatch_message: str = ""
+
+    def missing(self) -> str:
+        return f"{self.label} must be a string"
+
+    def wrong_type(self, value: object) -> str:
+        return f"{self.label} must be a string"
+
+    def too_short(self, length: int) -> str:
+        return f"{self.label} must be at least {length} characters"
+
+    def too_long(self, length: int) -> str:
+        return f"{self.label} must be less than {length} characters"
+
+    def mismatch(self) -> str:
+        return self.mismatch_message
+
+    def spaces(self) -> str:
+        return f"{self.label} must not contain spaces"
+
+    def not_uuid(self) -> str:
+        return f"{self.label} must be a valid UUID"
 
 
-@dataclass(frozen=True)
-class FieldRules:
-    name: str
-    type_message: str
-    rules: tuple[Rule, ...]
-    required: bool = False
-
-    def first_issue(self, value: object) -> str | None:
-        # A NUL can't be stored (PostgreSQL text); such a value is no usable string. JSON bodies
-        # never get here with one (strict parsing), query values can.
-        if not isinstance(value, str) or "\x00" in value:
-            return self.type_message
-        return next((rule.message for rule in self.rules if not rule.passes(value)), None)
+def _text(label: str, length: tuple[int, int], *, no_spaces: bool = True) -> String:
+    low, high = length
+    return String(min_length=low, max_length=high, no_spaces=no_spaces, wording=FieldWording(label))
 
 
-def _min(length: int, label: str) -> Rule:
-    message = f"{label} must be at least {length} characters"
-    return Rule(lambda v: utf16_length(v) >= length, message)
+def _uuid(label: str) -> String:
+    return String(uuid=True, wording=FieldWording(label))
 
 
-def _max(length: int, label: str) -> Rule:
-    message = f"{label} must be less than {length} characters"
-    return Rule(lambda v: utf16_length(v) <= length, message)
-
-
-def _no_spaces(label: str) -> Rule:
-    return Rule(lambda v: not contains_js_whitespace(v), f"{label} must not contain spaces")
-
-
-def _uuid_field(name: str, label: str, *, required: bool = False) -> FieldRules:
-    rule = Rule(lambda v: parse_uuid(v) is not None, f"{label} must be a valid UUID")
-    return FieldRules(name, f"{label} must be a string", (rule,), required)
-
-
-LICENSE_KEY_FIELD = FieldRules(
-    "licenseKey",
-    "License key must be a string",
-    (
-        Rule(
-            lambda v: LICENSE_KEY.fullmatch(v) is not None,
-            "License key must be in the format of XXXXX-XXXXX-XXXXX-XXXXX-XXXXX",
-        ),
-    ),
-    required=True,
-)
-CUSTOMER_ID = _uuid_field("customerId", "Customer UUID")
-PRODUCT_ID = _uuid_field("productId", "Product UUID")
-CHALLENGE = FieldRules(
-    "challenge",
-    "Challenge must be a string",
-    (_min(10, "Challenge"), _max(1000, "Challenge"), _no_spaces("Challenge")),
-)
-VERSION = FieldRules(
-    "version",
-    "Version must be a string",
-    (_min(3, "Version"), _max(255, "Version"), _no_spaces("Version")),
-)
-BRANCH = FieldRules(
-    "branch",
-    "Branch name must be a string",
-    (
-        _min(2, "Branch name"),
-        _max(255, "Branch name"),
-        Rule(
-            lambda v: _BRANCH.fullmatch(v) is not None,
-            "Branch name must contain only letters, numbers, dashes, and underscores",
-        ),
+_LICENSE_KEY = String(
+    pattern=LICENSE_KEY,
+    wording=FieldWording(
+        "License key", "License key must be in the format of XXXXX-XXXXX-XXXXX-XXXXX-XXXXX"
     ),
 )
-_HWID_RULES = (
-    _min(10, "Hardware identifier"),
-    _max(1000, "Hardware identifier"),
-    _no_spaces("Hardware identifier"),
+_BRANCH_NAME = String(
+    min_length=2,
+    max_length=255,
+    pattern=_BRANCH,
+    wording=FieldWording(
+        "Branch name", "Branch name must contain only letters, numbers, dashes, and underscores"
+    ),
 )
-HARDWARE_IDENTIFIER = FieldRules(
-    "hardwareIdentifier", "Hardware identifier must be a string", _HWID_RULES
-)
-REQUIRED_HARDWARE_IDENTIFIER = FieldRules(
-    "hardwareIdentifier", "Hardware identifier must be a string", _HWID_RULES, required=True
-)
-SESSION_KEY = FieldRules(
-    "sessionKey",
-    "Session key must be a string",
-    (_min(10, "Session key"), _max(1000, "Session key"), _no_spaces("Session key")),
-    required=True,
-)
+_HWID = _text("Hardware identifier", (10, 1000))
 
-VERIFY_FIELDS = (
-    LICENSE_KEY_FIELD,
-    CUSTOMER_ID,
-    PRODUCT_ID,
-    CHALLENGE,
-    VERSION,
-    BRANCH,
-    HARDWARE_IDENTIFIER,
+
+def _optional(schema: String) -> Field:
+    return Field(schema, required=False)
+
+
+VERIFY_BODY = Object(
+    {
+        "licenseKey": Field(_LICENSE_KEY),
+        "customerId": _optional(_uuid("Customer UUID")),
+        "productId": _optional(_uuid("Product UUID")),
+        "challenge": _optional(_text("Challenge", (10, 1000))),
+        "version": _optional(_text("Version", (3, 255))),
+        "branch": _optional(_BRANCH_NAME),
+        "hardwareIdentifier": _optional(_HWID),
+    },
+    unknown_keys_message="Invalid payload",
 )
-HEARTBEAT_FIELDS = (
-    LICENSE_KEY_FIELD,
-    REQUIRED_HARDWARE_IDENTIFIER,
-    CUSTOMER_ID,
-    PRODUCT_ID,
-    CHALLENGE,
-    VERSION,
-    BRANCH,
+HEARTBEAT_BODY = Object(
+    {
+        "licenseKey": Field(_LICENSE_KEY),
+        "hardwareIdentifier": Field(_HWID),
+        "customerId": _optional(_uuid("Customer UUID")),
+        "productId": _optional(_uuid("Product UUID")),
+        "challenge": _optional(_text("Challenge", (10, 1000))),
+        "version": _optional(_text("Version", (3, 255))),
+        "branch": _optional(_BRANCH_NAME),
+    },
+    unknown_keys_message="Invalid payload",
 )
-CLASSLOADER_FIELDS = (
-    LICENSE_KEY_FIELD,
-    replace(PRODUCT_ID, required=True),
-    SESSION_KEY,
-    REQUIRED_HARDWARE_IDENTIFIER,
-    VERSION,
-    BRANCH,
-    CUSTOMER_ID,
+CLASSLOADER_QUERY = Object(
+    {
+        "licenseKey": Field(_LICENSE_KEY),
+        "productId": Field(_uuid("Product UUID")),
+        "sessionKey": Field(_text("Session key", (10, 1000))),
+        "hardwareIdentifier": Field(_HWID),
+        "version": _optional(_text("Version", (3, 255))),
+        "branch": _optional(_BRANCH_NAME),
+        "customerId": _optional(_uuid("Customer UUID")),
+    }
 )
 
 
@@ -171,30 +144,20 @@ def _falsy(value: object) -> bool:
     )
 
 
-def _validated(fields: tuple[FieldRules, ...], values: Mapping[str, object]) -> ClientRequest:
-    for field in fields:
-        if field.name not in values:
-            if field.required:
-                raise BadRequest(field.type_message)
-            continue
-        issue = field.first_issue(values[field.name])
-        if issue is not None:
-            raise BadRequest(issue)
-    return _request_of(values)
+def _validated(schema: Object, values: Mapping[str, object]) -> ClientRequest:
+    """The first issue, if any, is the refusal."""
+    cleaned, issues = validate(schema, dict(values))
+    if issues or cleaned is None:
+        raise BadRequest(issues[0].message)
 
-
-def _request_of(values: Mapping[str, object]) -> ClientRequest:
     def text(name: str) -> str | None:
-        value = values.get(name)
+        value = cleaned.get(name)
         return value if isinstance(value, str) else None
 
-    def ident(name: str) -> uuid.UUID | None:
-        return parse_uuid(values.get(name))
-
     return ClientRequest(
-        license_key=str(values["licenseKey"]),
-        customer_id=ident("customerId"),
-        product_id=ident("productId"),
+        license_key=str(cleaned["licenseKey"]),
+        customer_id=parse_uuid(cleaned.get("customerId")),
+        product_id=parse_uuid(cleaned.get("productId")),
         challenge=text("challenge"),
         version=text("version"),
         branch=text("branch"),
@@ -203,7 +166,7 @@ def _request_of(values: Mapping[str, object]) -> ClientRequest:
     )
 
 
-def parse_body(body: dict[str, object], fields: tuple[FieldRules, ...]) -> ClientRequest:
+def parse_body(body: dict[str, object], schema: Object) -> ClientRequest:
     """A verify or heartbeat body: legacy `deviceIdentifier`, fields, then unknown keys."""
     values = dict(body)
     has_legacy = "deviceIdentifier" in values
@@ -212,18 +175,14 @@ def parse_body(body: dict[str, object], fields: tuple[FieldRules, ...]) -> Clien
         values.pop("hardwareIdentifier", None)
         if has_legacy:
             values["hardwareIdentifier"] = legacy
-    request = _validated(fields, values)
-    known = {field.name for field in fields}
-    if any(key not in known for key in values):
-        raise BadRequest("Invalid payload")
-    return request
+    return _validated(schema, values)
 
 
 def parse_query(params: Mapping[str, str]) -> ClientRequest:
     """The classloader query: empty is absent, unknown parameters are ignored (§4.2)."""
     values: dict[str, object] = {
-        field.name: params[field.name] for field in CLASSLOADER_FIELDS if params.get(field.name)
+        name: params[name] for name in CLASSLOADER_QUERY.fields if params.get(name)
     }
     if "hardwareIdentifier" not in values and params.get("deviceIdentifier"):
         values["hardwareIdentifier"] = params["deviceIdentifier"]
-    return _validated(CLASSLOADER_FIELDS, values)
+    return _validated(CLASSLOADER_QUERY, values)

@@ -1,9 +1,12 @@
-"""Declarative body schemas that report issues in the reference's wording.
+"""Declarative request schemas that report issues in the reference's wording: the one
+validation vocabulary of both APIs.
 
-dev-api-releases.md §1.4 fixes the messages and their order: fields in schema order; a wrong
-type is a field's only issue; otherwise every failing rule in the order of the §1.4 message
-table; an array's length before its elements; an object's unknown keys after its fields;
-cross-field rules last, and only when the object had no other issue.
+dev-api-releases.md §1.4 fixes the dev API's messages and their order: fields in schema order;
+a wrong type is a field's only issue; otherwise every failing rule in the order of the §1.4
+message table; an array's length before its elements; an object's unknown keys after its
+fields; cross-field rules last, and only when the object had no other issue. The client API
+(client-api.md §3.1) words a string's issues after its field ("Challenge must be at least 10
+characters"), with a `Wording` of its own, and answers the first issue only.
 """
 
 from __future__ import annotations
@@ -31,14 +34,6 @@ class Issue:
     def as_json(self) -> dict[str, object]:
         """The wire form: `{"message": ..., "path": [...]}`."""
         return {"message": self.message, "path": list(self.path)}
-
-
-class ValidationFailed(Exception):
-    """A body failed its schema; carries every issue, in report order."""
-
-    def __init__(self, issues: list[Issue]) -> None:
-        super().__init__(f"{len(issues)} validation issue(s)")
-        self.issues = issues
 
 
 def json_type_name(value: object) -> str:
@@ -131,13 +126,47 @@ class Schema(ABC):
         The returned value is meaningful only when no issue was appended.
         """
 
+    def missing_message(self) -> str:
+        """The issue of a required member that is absent."""
+        return "Required"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a string's issues read: the dev API's (zod's) messages."""
+
+    def missing(self) -> str:
+        return "Required"
+
+    def wrong_type(self, value: object) -> str:
+        return f"Expected string, received {json_type_name(value)}"
+
+    def too_short(self, length: int) -> str:
+        return f"String must contain at least {length} character(s)"
+
+    def too_long(self, length: int) -> str:
+        return f"String must contain at most {length} character(s)"
+
+    def mismatch(self) -> str:
+        return "Invalid"
+
+    def spaces(self) -> str:
+        return "Invalid"
+
+    def not_uuid(self) -> str:
+        return "Invalid uuid"
+
+
+ZOD = Wording()
+
 
 @dataclass(frozen=True)
 class String(Schema):
     """A string. Rules run in this order: min, max, pattern, no_spaces, uuid, url, date.
 
     Lengths count UTF-16 code units. `pattern` must match the whole string. A valid `uuid`
-    string is returned lowercased.
+    string is returned lowercased. A string holding U+0000 is no usable string (PostgreSQL
+    text cannot store it): it counts as the wrong type.
     """
 
     min_length: int | None = None
@@ -147,23 +176,28 @@ class String(Schema):
     uuid: bool = False
     url: bool = False
     date: bool = False
+    wording: Wording = ZOD
+
+    def missing_message(self) -> str:
+        return self.wording.missing()
 
     def validate(self, value: object, path: IssuePath, issues: list[Issue]) -> object:
-        if not isinstance(value, str):
-            issues.append(_wrong_type("string", value, path))
+        if not isinstance(value, str) or "\x00" in value:
+            issues.append(Issue(self.wording.wrong_type(value), path))
             return value
+        words = self.wording
         failures: list[str] = []
         length = utf16_length(value)
         if self.min_length is not None and length < self.min_length:
-            failures.append(f"String must contain at least {self.min_length} character(s)")
+            failures.append(words.too_short(self.min_length))
         if self.max_length is not None and length > self.max_length:
-            failures.append(f"String must contain at most {self.max_length} character(s)")
+            failures.append(words.too_long(self.max_length))
         if self.pattern is not None and self.pattern.fullmatch(value) is None:
-            failures.append("Invalid")
+            failures.append(words.mismatch())
         if self.no_spaces and contains_js_whitespace(value):
-            failures.append("Invalid")
+            failures.append(words.spaces())
         if self.uuid and _UUID.fullmatch(value) is None:
-            failures.append("Invalid uuid")
+            failures.append(words.not_uuid())
         if self.url and not _is_http_url(value):
             failures.append("Invalid url")
         if self.date and parse_rfc3339(value) is None:
@@ -270,10 +304,12 @@ CrossFieldRule: TypeAlias = Callable[[dict[str, object]], Issue | None]
 
 @dataclass(frozen=True)
 class Object(Schema):
-    """A strict JSON object: unknown keys are reported, never dropped."""
+    """A strict JSON object: unknown keys are reported (listed, or with
+    `unknown_keys_message`), never dropped."""
 
     fields: Mapping[str, Field]
     cross_field_rules: tuple[CrossFieldRule, ...] = ()
+    unknown_keys_message: str | None = None
 
     def validate(self, value: object, path: IssuePath, issues: list[Issue]) -> object:
         if not isinstance(value, dict):
@@ -289,13 +325,14 @@ class Object(Schema):
                 else:
                     cleaned[name] = member.schema.validate(given, (*path, name), issues)
             elif member.required:
-                issues.append(Issue("Required", (*path, name)))
+                issues.append(Issue(member.schema.missing_message(), (*path, name)))
             elif member.default is not MISSING:
                 cleaned[name] = copy.deepcopy(member.default)
         unknown = [key for key in value if key not in self.fields]
         if unknown:
             listed = ", ".join(f"'{key}'" for key in unknown)
-            issues.append(Issue(f"Unrecognized key(s) in object: {listed}", path))
+            message = self.unknown_keys_message or f"Unrecognized key(s) in object: {listed}"
+            issues.append(Issue(message, path))
         if len(issues) == issues_before:
             for rule in self.cross_field_rules:
                 issue = rule(cleaned)
@@ -311,17 +348,3 @@ def validate(schema: Object, value: object) -> tuple[dict[str, object] | None, l
     if issues or not isinstance(cleaned, dict):
         return None, issues
     return cleaned, issues
-
-
-def metadata_array() -> Array:
-    """The `metadata` schema: at most 20 strict `{key, value, locked?}` objects (§2.2)."""
-    return Array(
-        Object(
-            {
-                "key": Field(String(min_length=1, max_length=255)),
-                "value": Field(String(min_length=1, max_length=255)),
-                "locked": Field(Boolean(), required=False, default=False),
-            }
-        ),
-        max_length=20,
-    )
