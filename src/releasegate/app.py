@@ -25,6 +25,7 @@ from releasegate.kit.envelope import json_response, refusal_response
 from releasegate.kit.errors import Refusal
 from releasegate.kit.logging import configure_logging
 from releasegate.kit.request_context import RequestContextMiddleware
+from releasegate.licenses.device_endpoints import router as license_devices_router
 from releasegate.licenses.endpoints import router as licenses_router
 from releasegate.products.endpoints import router as products_router
 from releasegate.releases.endpoints import router as releases_router
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         products_router,
         branches_router,
         licenses_router,
+        license_devices_router,
         audit_router,
         webhooks_router,
         client_router,

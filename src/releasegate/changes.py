@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.audit.service import Actor, record
+from releasegate.audit.service import record
+from releasegate.auth.actors import Actor
 from releasegate.runtime import Runtime
 from releasegate.webhooks.models import EventType
 from releasegate.webhooks.outbox import emit

@@ -28,7 +28,7 @@ import pytest
 from sqlalchemy import select, update
 
 from releasegate.audit.models import AuditLog
-from releasegate.audit.service import CLI_ACTOR
+from releasegate.auth.actors import CLI_ACTOR
 from releasegate.jobs import JobRunner, default_jobs
 from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime, build_runtime

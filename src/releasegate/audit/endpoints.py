@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from releasegate.apikeys.auth import authorize, parse_path_ids
 from releasegate.audit.views import audit_filter, audit_log_json, audit_log_page
+from releasegate.auth.guard import authorize, parse_path_ids
 from releasegate.kit.envelope import ok
 from releasegate.kit.openapi import envelope_responses
 from releasegate.kit.pagination import first, page_data, parse_page

@@ -5,30 +5,16 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from releasegate import __version__
 from releasegate.audit.models import AuditLog
+from releasegate.auth.actors import Actor
 from releasegate.kit.clock import utcnow
 
 _LICENSE_KEY = re.compile(r"^[A-Z0-9]{5}(-[A-Z0-9]{5}){4}$")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who made a change: an API key (with its request's origin), the CLI, or the system."""
-
-    source: str
-    api_key_id: uuid.UUID | None = None
-    ip_address: str | None = None
-    user_agent: str | None = None
-    country: str | None = None
-
-
-CLI_ACTOR = Actor(source="CLI")
 
 
 def license_key_hint(key: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from releasegate.apikeys.auth import authorize, parse_path_ids
+from releasegate.auth.guard import authorize, parse_path_ids
 from releasegate.branches import service
 from releasegate.branches.schemas import CREATE_BRANCH, UPDATE_BRANCH, BranchRename, NewBranch
 from releasegate.branches.views import BranchView

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.apikeys.auth import Caller
+from releasegate.auth.guard import Caller
 from releasegate.branches import repository as repo
 from releasegate.branches.errors import (
     BranchHasReleases,

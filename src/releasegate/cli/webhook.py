@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
-from releasegate.audit.service import CLI_ACTOR
+from releasegate.auth.actors import CLI_ACTOR
 from releasegate.cli.context import emit_json, fail, team_id_option, with_runtime
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.pagination import PAGE_SIZES, PageRequest, page_data

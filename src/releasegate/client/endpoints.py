@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
-from releasegate.apikeys.auth import client_ip_of
+from releasegate.auth.guard import client_ip_of
 from releasegate.client import request_log
 from releasegate.client.classloader import deliver
 from releasegate.client.errors import BadRequest, ClientBodyTooLarge

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from releasegate.apikeys.auth import authorize, parse_path_ids
+from releasegate.auth.guard import authorize, parse_path_ids
 from releasegate.kit.envelope import ok
 from releasegate.kit.json_body import read_json
 from releasegate.kit.openapi import envelope_responses
@@ -19,8 +19,7 @@ from releasegate.licenses.devices import (
 )
 from releasegate.runtime import Runtime, RuntimeDep
 
-# Mounted by licenses.endpoints, whose prefix these paths extend.
-router = APIRouter(tags=["licenses"])
+router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["licenses"])
 
 
 async def _list(

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from releasegate.apikeys.auth import Caller
+from releasegate.auth.guard import Caller
 from releasegate.changes import Change, record_change
 from releasegate.kit.clock import iso, iso_or_none, utcnow
 from releasegate.kit.envelope import Reply

@@ -10,14 +10,13 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from releasegate.apikeys.auth import authorize, parse_path_ids
-from releasegate.apikeys.errors import InvalidPathId
+from releasegate.auth.errors import InvalidPathId
+from releasegate.auth.guard import authorize, parse_path_ids
 from releasegate.kit.envelope import ok
 from releasegate.kit.json_body import read_json_body
 from releasegate.kit.openapi import envelope_responses
 from releasegate.kit.pagination import choice, page_data, parse_page
 from releasegate.licenses import service
-from releasegate.licenses.device_endpoints import router as device_router
 from releasegate.licenses.keys import LICENSE_KEY_PATTERN
 from releasegate.licenses.schemas import (
     CREATE_LICENSE,
@@ -29,7 +28,6 @@ from releasegate.licenses.views import LicenseView
 from releasegate.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/dev/teams/{teamId}", tags=["licenses"])
-router.include_router(device_router)
 
 _SORT_COLUMNS = {"createdAt": "created_at", "updatedAt": "updated_at"}
 

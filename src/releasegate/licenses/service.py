@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.apikeys.auth import Caller
+from releasegate.auth.guard import Caller
 from releasegate.changes import Change, Event, record_change
 from releasegate.db.constraints import is_violation
 from releasegate.kit.clock import utcnow

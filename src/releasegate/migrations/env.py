@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from releasegate.db.models import Base
 from releasegate.db.session import Database
+from releasegate.migrations.models import Base
 
 target_metadata = Base.metadata
 

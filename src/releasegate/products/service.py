@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.apikeys.auth import Caller
+from releasegate.auth.guard import Caller
 from releasegate.branches import service as branches
 from releasegate.changes import Change, Event, record_change
 from releasegate.db.constraints import is_violation

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 
-from releasegate.apikeys.auth import authorize, parse_path_ids
+from releasegate.auth.guard import authorize, parse_path_ids
 from releasegate.files.intake import read_upload_form
 from releasegate.files.keys import release_file_key
 from releasegate.kit.envelope import ok

@@ -8,10 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.apikeys import repository as apikeys
-from releasegate.apikeys.models import ApiKey
-from releasegate.apikeys.tokens import issue_key
-from releasegate.audit.service import CLI_ACTOR
+from releasegate.apikeys import service as apikeys
+from releasegate.auth.actors import CLI_ACTOR
 from releasegate.changes import Change, record_change
 from releasegate.files import service as files
 from releasegate.kit.clock import iso_or_none, utcnow
@@ -60,26 +58,13 @@ def private_key_aad(team_id: uuid.UUID) -> str:
 async def _add_key(
     session: AsyncSession, runtime: Runtime, team_id: uuid.UUID, expires_at: datetime | None
 ) -> CreatedKey:
-    issued = issue_key(runtime.settings.api_key_prefix)
-    key = ApiKey(
-        id=uuid.uuid4(),
-        team_id=team_id,
-        key_hash=issued.key_hash,
-        hint=issued.hint,
-        expires_at=expires_at,
-        created_at=utcnow(),
-    )
-    await apikeys.add(session, key)
+    issued = await apikeys.add_key(session, runtime.settings.api_key_prefix, team_id, expires_at)
+    key = issued.key
     await record_change(
         session,
         runtime,
         Change(
-            team_id,
-            CLI_ACTOR,
-            "CREATE_API_KEY",
-            "API_KEY",
-            key.id,
-            response={"id": str(key.id), "hint": key.hint, "expiresAt": iso_or_none(expires_at)},
+            team_id, CLI_ACTOR, "CREATE_API_KEY", "API_KEY", key.id, response=issued.record_json()
         ),
     )
     return CreatedKey(key.id, issued.token, expires_at)
@@ -124,10 +109,7 @@ async def create_api_key(
     """A new key (shown once), within the team's `maxApiKeys`, counted under the team lock."""
     async with runtime.database.write() as session:
         team = await _live_team(session, team_id, lock=True)
-        if (
-            team.max_api_keys
-            and await apikeys.count_for_team(session, team_id) >= team.max_api_keys
-        ):
+        if team.max_api_keys and await apikeys.count_keys(session, team_id) >= team.max_api_keys:
             raise MaxApiKeysReached()
         return await _add_key(session, runtime, team_id, expires_at)
 
@@ -135,7 +117,7 @@ async def create_api_key(
 async def revoke_api_key(runtime: Runtime, team_id: uuid.UUID, key_id: uuid.UUID) -> None:
     async with runtime.database.write() as session:
         await _live_team(session, team_id)
-        if not await apikeys.delete_for_team(session, team_id, key_id):
+        if not await apikeys.remove_key(session, team_id, key_id):
             raise ApiKeyNotFound()
         await record_change(
             session,

@@ -22,7 +22,8 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.audit.service import Actor, record
+from releasegate.audit.service import record
+from releasegate.auth.actors import SYSTEM_ACTOR
 from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime
 from releasegate.settings import Settings
@@ -51,7 +52,6 @@ MAX_RETRY_DELAY = 86400.0
 AUTO_DISABLE_WINDOW = timedelta(hours=48)
 AUTO_DISABLE_FAILURES = 3
 WEBHOOK_DISABLED = "Webhook disabled"
-SYSTEM_ACTOR = Actor(source="SYSTEM")
 
 
 @dataclass(frozen=True)

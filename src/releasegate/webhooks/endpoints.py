@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from releasegate.apikeys.auth import authorize, parse_path_ids
+from releasegate.auth.guard import authorize, parse_path_ids
 from releasegate.kit.envelope import ok
 from releasegate.kit.json_body import read_json_body
 from releasegate.kit.openapi import envelope_responses

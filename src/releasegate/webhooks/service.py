@@ -13,7 +13,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.audit.service import Actor, record
+from releasegate.audit.service import record
+from releasegate.auth.actors import Actor
 from releasegate.kit.clock import utcnow
 from releasegate.kit.envelope import Reply
 from releasegate.kit.pagination import Page, PageRequest

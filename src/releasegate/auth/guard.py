@@ -11,10 +11,11 @@ from datetime import timedelta
 
 from starlette.requests import Request
 
-from releasegate.apikeys import repository
-from releasegate.apikeys.errors import ApiKeyExpired, InvalidApiKey, InvalidPathId
+from releasegate.apikeys import repository as apikeys
 from releasegate.apikeys.tokens import hash_token, is_well_formed
-from releasegate.audit.service import Actor
+from releasegate.auth import repository
+from releasegate.auth.actors import Actor
+from releasegate.auth.errors import ApiKeyExpired, InvalidApiKey, InvalidPathId
 from releasegate.kit.client_ip import resolve_client_ip
 from releasegate.kit.clock import utcnow
 from releasegate.kit.errors import RateLimited
@@ -111,7 +112,7 @@ async def authorize(
     key_hash = hash_token(token)
     if well_formed:
         async with runtime.database.read() as session:
-            found = await repository.find_for_team(session, key_hash, team_id)
+            found = await repository.key_of_team(session, key_hash, team_id)
     if found is None:
         raise await _auth_failure(runtime, ip, InvalidApiKey())
     api_key, team = found
@@ -129,4 +130,4 @@ async def authorize(
 
 async def _touch_last_seen(runtime: Runtime, key_id: uuid.UUID, interval: timedelta) -> None:
     async with runtime.database.write() as session:
-        await repository.touch_last_seen(session, key_id, utcnow(), interval)
+        await apikeys.touch_last_seen(session, key_id, utcnow(), interval)

@@ -1,4 +1,4 @@
-"""Imports every model so that `Base.metadata` is complete (migrations, tests)."""
+"""Every model, imported so that `Base.metadata` is complete for migrations and `alembic check`."""
 
 from releasegate.apikeys.models import ApiKey
 from releasegate.audit.models import AuditLog
