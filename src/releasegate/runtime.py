@@ -48,9 +48,10 @@ class Runtime:
     keyring: Keyring
     trusted_proxies: tuple[IPNetwork, ...]
     metrics: Metrics = field(default_factory=Metrics)
-    # "<teamId>:<license lookup>" of RELEASEGATE_TRUSTED_LICENSE_KEYS × _TEAM_IDS (§3.5).
+    # "<teamId>:<license lookup>" of RELEASEGATE_TRUSTED_LICENSE_KEYS × _TEAM_IDS
+    # (security-and-limits.md §3.5).
     trusted_license_lookups: frozenset[str] = frozenset()
-    # Tests inject fixed classloader frame IVs (client-api.md §8.4); None means random.
+    # Tests inject fixed classloader frame IVs (client-api.md §8, step 4); None means random.
     frame_iv_source: Callable[[int], bytes] | None = None
     # Set after a commit that created webhook events, so the local delivery job looks at once.
     webhook_wakeup: asyncio.Event = field(default_factory=asyncio.Event)

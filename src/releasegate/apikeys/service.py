@@ -23,7 +23,8 @@ class IssuedApiKey:
     token: str
 
     def record_json(self) -> dict[str, object]:
-        """What an audit row may hold: id, hint and expiry, never the token (§6.3)."""
+        """What an audit row may hold: id, hint and expiry, never the token
+        (webhooks-and-audit.md §6.3)."""
         return {
             "id": str(self.key.id),
             "hint": self.key.hint,

@@ -1,4 +1,5 @@
-"""RequestLog rows: what a client request matched, written after the response (§7)."""
+"""RequestLog rows: what a client request matched, written after the response
+(client-api.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Find the main class of an uploaded JAR by ranged reads (files-and-storage spec §5).
+"""Find the main class of an uploaded JAR by ranged reads (files-and-storage.md §5).
 
 Only the end records, the central directory (sequentially, in bounded chunks) and the
 candidate entries are read, so the archive is never held in memory. Malformed archives yield

@@ -1,4 +1,5 @@
-"""HWID and IP records of a license: list them, forget or remember one (§11.3)."""
+"""HWID and IP records of a license: list them, forget or remember one
+(dev-api-releases.md §11.3)."""
 
 from __future__ import annotations
 

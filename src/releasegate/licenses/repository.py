@@ -155,7 +155,8 @@ async def unlink_product(session: AsyncSession, product_id: uuid.UUID) -> None:
 def _conditions(
     team_id: uuid.UUID, filters: LicenseFilters, now: datetime
 ) -> list[ColumnElement[bool]]:
-    """The list's WHERE: the team, then every filter that applies (§11.3)."""
+    """The list's WHERE: the team, then every filter that applies
+    (dev-api-releases.md §11.3)."""
     conditions: list[ColumnElement[bool]] = [License.team_id == team_id]
     if filters.key_lookup is not None:
         conditions.append(License.key_lookup == filters.key_lookup)

@@ -233,7 +233,8 @@ async def count_team_licenses(
     lock: bool = False,
 ) -> int:
     """Distinct team licenses among the ids; with `lock`, share-locked in id order so a
-    concurrent license delete cannot break the allow-list insert (§1.7)."""
+    concurrent license delete cannot break the allow-list insert
+    (dev-api-releases.md §1.7)."""
     query = (
         select(License.id)
         .where(License.team_id == team_id, License.id.in_(license_ids))

@@ -65,7 +65,8 @@ def conflict_from(exc: IntegrityError) -> Refusal | None:
 def _audit_request(
     draft: ReleaseDraft, staged: StagedFile | None, facts: FileFacts | None
 ) -> dict[str, object]:
-    """The `data` object, and the stored file's name, size and digest (§6.3)."""
+    """The `data` object, and the stored file's name, size and digest
+    (webhooks-and-audit.md §6.3)."""
     body: dict[str, object] = dict(draft.request)
     if staged is not None and facts is not None:
         body["file"] = {"name": facts.name, "size": staged.size, "sha256": staged.sha256}

@@ -1,4 +1,5 @@
-"""Writing webhook events into the outbox, inside the transaction of the change (§2, §5.1).
+"""Writing webhook events into the outbox, inside the transaction of the change
+(webhooks-and-audit.md §2, §5.1).
 
 A rolled-back change leaves no event; a committed one leaves one row per matching active
 webhook. The body is serialised here, once: every delivery attempt sends these bytes.
