@@ -15,7 +15,12 @@ from starlette.responses import Response, StreamingResponse
 from releasegate.auth.guard import client_ip_of
 from releasegate.client import request_log
 from releasegate.client.classloader import deliver
-from releasegate.client.errors import BadRequest, ClientBodyTooLarge
+from releasegate.client.errors import (
+    ClientBodyTooLarge,
+    InvalidJsonPayload,
+    InvalidPayload,
+    InvalidTeamUuid,
+)
 from releasegate.client.limits import Endpoint
 from releasegate.client.request_log import Trace
 from releasegate.client.responses import (
@@ -77,13 +82,13 @@ async def _json_object(request: Request) -> dict[str, object]:
     except BodyTooLarge:
         raise ClientBodyTooLarge() from None
     except ClientDisconnect:
-        raise BadRequest("Invalid JSON payload") from None
+        raise InvalidJsonPayload() from None
     try:
         value = parse_strict_json(raw)
     except InvalidJSON:
-        raise BadRequest("Invalid JSON payload") from None
+        raise InvalidJsonPayload() from None
     if not isinstance(value, dict):
-        raise BadRequest("Invalid payload")
+        raise InvalidPayload()
     return value
 
 
@@ -117,7 +122,7 @@ async def _verification(
         body = await _json_object(request)
         team_id = parse_uuid(team_path)
         if team_id is None:
-            raise BadRequest("Invalid team UUID")
+            raise InvalidTeamUuid()
         parsed = parse_body(body, schema)
         result = await verify(
             runtime, endpoint, team_id, parsed, _device(trace, parsed.hardware_identifier), trace
@@ -168,7 +173,7 @@ async def classloader_endpoint(teamId: str, request: Request, runtime: RuntimeDe
     async def handle() -> Response:
         team_id = parse_uuid(teamId)
         if team_id is None:
-            raise BadRequest("Invalid team UUID")
+            raise InvalidTeamUuid()
         parsed = parse_query(_first_values(request))
         delivery = await deliver(
             runtime, team_id, parsed, _device(trace, parsed.hardware_identifier), trace

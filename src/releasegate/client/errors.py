@@ -16,6 +16,18 @@ class BadRequest(Invalid):
     code = "BAD_REQUEST"
 
 
+class InvalidJsonPayload(BadRequest):
+    text = "Invalid JSON payload"
+
+
+class InvalidPayload(BadRequest):
+    text = "Invalid payload"
+
+
+class InvalidTeamUuid(BadRequest):
+    text = "Invalid team UUID"
+
+
 class ClientBodyTooLarge(TooLarge):
     text = "Request body too large"
     code = "BAD_REQUEST"

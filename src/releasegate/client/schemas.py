@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from releasegate.client.errors import BadRequest
+from releasegate.client.errors import BadRequest, InvalidPayload
 from releasegate.kit.ids import parse_uuid
 from releasegate.kit.validation import Field, Object, String, Wording, validate
 
@@ -93,7 +93,7 @@ VERIFY_BODY = Object(
         "branch": _optional(_BRANCH_NAME),
         "hardwareIdentifier": _optional(_HWID),
     },
-    unknown_keys_message="Invalid payload",
+    unknown_keys_message=InvalidPayload.text,
 )
 HEARTBEAT_BODY = Object(
     {
@@ -105,7 +105,7 @@ HEARTBEAT_BODY = Object(
         "version": _optional(_text("Version", (3, 255))),
         "branch": _optional(_BRANCH_NAME),
     },
-    unknown_keys_message="Invalid payload",
+    unknown_keys_message=InvalidPayload.text,
 )
 CLASSLOADER_QUERY = Object(
     {

@@ -14,22 +14,22 @@ import contextlib
 import random
 import ssl
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.audit.service import record
 from releasegate.auth.actors import SYSTEM_ACTOR
+from releasegate.changes import Change, record_change
 from releasegate.kit.clock import utcnow
 from releasegate.runtime import Runtime
 from releasegate.settings import Settings
 from releasegate.webhooks import repository as repo
 from releasegate.webhooks.models import EventStatus
 from releasegate.webhooks.outbox import event_body_aad
+from releasegate.webhooks.repository import AttemptResult
 from releasegate.webhooks.secrets import open_secret
 from releasegate.webhooks.signing import delivery_headers
 from releasegate.webhooks.targets import (
@@ -260,44 +260,44 @@ def _transport_error(exc: BaseException) -> str:
 async def _record(runtime: Runtime, claim: Claim, outcome: Outcome) -> None:
     settings = runtime.settings
     now = utcnow()
-    values: dict[str, Any] = {
-        "response_code": outcome.response_code,
-        "response_body": outcome.response_body,
-        "error_message": None if outcome.error is None else outcome.error[:ERROR_CHARS],
-        "lease_expires_at": None,
-        "updated_at": now,
-    }
+    result = AttemptResult(
+        status=EventStatus.FAILED,
+        at=now,
+        response_code=outcome.response_code,
+        response_body=outcome.response_body,
+        error_message=None if outcome.error is None else outcome.error[:ERROR_CHARS],
+    )
     if outcome.delivered:
-        values.update(status=EventStatus.DELIVERED, delivered_at=now)
+        result = replace(result, status=EventStatus.DELIVERED, delivered_at=now)
     elif outcome.retryable and claim.attempt < settings.webhook_max_attempts:
         delay = timedelta(seconds=retry_delay(settings, claim.attempt))
-        values.update(status=EventStatus.RETRY_SCHEDULED, next_attempt_at=now + delay)
-    else:
-        values.update(status=EventStatus.FAILED)
-    failed = values["status"] == EventStatus.FAILED
+        result = replace(result, status=EventStatus.RETRY_SCHEDULED, next_attempt_at=now + delay)
+    failed = result.status == EventStatus.FAILED
     async with runtime.database.write() as session:
         # Failures of one webhook are counted one at a time: its row lock orders them.
         webhook_active = failed and await repo.lock_active(session, claim.webhook_id)
         recorded = await repo.record_outcome(
-            session, claim.event_id, claim.attempt, claim.claimed_at, values
+            session, claim.event_id, claim.attempt, claim.claimed_at, result
         )
         if not recorded:
             log.warning("webhook_outcome_superseded", event_id=str(claim.event_id))
             return
         if webhook_active:
-            await _disable_if_failing(session, claim, now)
+            await _disable_if_failing(session, runtime, claim, now)
     log.info(
         "webhook_attempt",
         event_id=str(claim.event_id),
         webhook_id=str(claim.webhook_id),
         attempt=claim.attempt,
-        status=str(values["status"]),
-        error=values["error_message"],
+        status=str(result.status),
+        error=result.error_message,
         response_code=outcome.response_code,
     )
 
 
-async def _disable_if_failing(session: AsyncSession, claim: Claim, now: datetime) -> None:
+async def _disable_if_failing(
+    session: AsyncSession, runtime: Runtime, claim: Claim, now: datetime
+) -> None:
     """§5.3 auto-disable: ≥ 3 FAILED and no DELIVERED event in the last 48 hours.
 
     FAILED / `Webhook disabled` events do not count: they say nothing about the receiver.
@@ -310,19 +310,14 @@ async def _disable_if_failing(session: AsyncSession, claim: Claim, now: datetime
         return
     if not await repo.deactivate(session, claim.webhook_id, now):
         return
-    await record(
-        session,
-        team_id=claim.team_id,
-        actor=SYSTEM_ACTOR,
-        action="DISABLE_WEBHOOK",
-        target_type="WEBHOOK",
-        target_id=claim.webhook_id,
-        request_body=None,
-        response_body={
-            "webhookId": str(claim.webhook_id),
-            "active": False,
-            "failedEvents": failures,
-            "windowHours": AUTO_DISABLE_WINDOW // timedelta(hours=1),
-        },
+    response = {
+        "webhookId": str(claim.webhook_id),
+        "active": False,
+        "failedEvents": failures,
+        "windowHours": AUTO_DISABLE_WINDOW // timedelta(hours=1),
+    }
+    change = Change(
+        claim.team_id, SYSTEM_ACTOR, "DISABLE_WEBHOOK", "WEBHOOK", claim.webhook_id, None, response
     )
+    await record_change(session, runtime, change)
     log.warning("webhook_auto_disabled", webhook_id=str(claim.webhook_id), failed=failures)

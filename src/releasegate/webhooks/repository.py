@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -169,15 +170,43 @@ async def delivery_targets(
     return {row.id: row for row in rows}
 
 
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one delivery attempt leaves on its event row."""
+
+    status: EventStatus
+    at: datetime
+    response_code: int | None
+    response_body: str | None
+    error_message: str | None
+    delivered_at: datetime | None = None
+    next_attempt_at: datetime | None = None  # None keeps the scheduled time
+
+    def values(self) -> dict[str, object]:
+        values: dict[str, object] = {
+            "status": self.status,
+            "response_code": self.response_code,
+            "response_body": self.response_body,
+            "error_message": self.error_message,
+            "lease_expires_at": None,
+            "updated_at": self.at,
+        }
+        if self.delivered_at is not None:
+            values["delivered_at"] = self.delivered_at
+        if self.next_attempt_at is not None:
+            values["next_attempt_at"] = self.next_attempt_at
+        return values
+
+
 async def record_outcome(
     session: AsyncSession,
     event_id: uuid.UUID,
     attempt: int,
     claimed_at: datetime,
-    values: dict[str, Any],
+    result: AttemptResult,
 ) -> bool:
     """Store an attempt's outcome, only while the event is still that claim; False otherwise."""
-    result = await session.execute(
+    outcome = await session.execute(
         update(WebhookEvent)
         .where(
             WebhookEvent.id == event_id,
@@ -186,10 +215,10 @@ async def record_outcome(
             # A redeliver resets the attempt number; the claim time still tells claims apart.
             WebhookEvent.last_attempt_at == claimed_at,
         )
-        .values(**values)
+        .values(**result.values())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return outcome.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 async def lock_active(session: AsyncSession, webhook_id: uuid.UUID) -> bool:

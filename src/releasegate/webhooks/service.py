@@ -13,8 +13,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from releasegate.audit.service import record
 from releasegate.auth.actors import Actor
+from releasegate.changes import Change, record_change
 from releasegate.kit.clock import utcnow
 from releasegate.kit.envelope import Reply
 from releasegate.kit.pagination import Page, PageRequest
@@ -58,6 +58,7 @@ def _without_secret(body: dict[str, object]) -> dict[str, object]:
 
 async def _record(
     session: AsyncSession,
+    runtime: Runtime,
     team_id: uuid.UUID,
     actor: Actor,
     action: str,
@@ -65,16 +66,10 @@ async def _record(
     request_body: object,
     reply: Reply[Webhook] | Reply[WebhookEvent],
 ) -> None:
-    await record(
-        session,
-        team_id=team_id,
-        actor=actor,
-        action=action,
-        target_type="WEBHOOK",
-        target_id=webhook_id,
-        request_body=request_body,
-        response_body=_without_secret(reply.envelope()),
-    )
+    """The audit row (webhook management emits no webhook events)."""
+    response = _without_secret(reply.envelope())
+    change = Change(team_id, actor, action, "WEBHOOK", webhook_id, request_body, response)
+    await record_change(session, runtime, change)
 
 
 async def _existing(
@@ -116,7 +111,14 @@ async def create_webhook(
         await repo.add(session, webhook)
         reply = Reply(webhook, webhook_with_secret_json(webhook, secret), "Webhook created")
         await _record(
-            session, team_id, actor, "CREATE_WEBHOOK", webhook_id, dict(changes.request), reply
+            session,
+            runtime,
+            team_id,
+            actor,
+            "CREATE_WEBHOOK",
+            webhook_id,
+            dict(changes.request),
+            reply,
         )
     return reply
 
@@ -157,7 +159,14 @@ async def update_webhook(
         await session.flush()
         reply = Reply(webhook, webhook_json(webhook), "Webhook updated")
         await _record(
-            session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, dict(changes.request), reply
+            session,
+            runtime,
+            team_id,
+            actor,
+            "UPDATE_WEBHOOK",
+            webhook_id,
+            dict(changes.request),
+            reply,
         )
     return reply
 
@@ -174,7 +183,7 @@ async def rotate_secret(
         webhook.updated_at = utcnow()
         await session.flush()
         reply = Reply(webhook, webhook_with_secret_json(webhook, secret), "Webhook secret rotated")
-        await _record(session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, None, reply)
+        await _record(session, runtime, team_id, actor, "UPDATE_WEBHOOK", webhook_id, None, reply)
     return reply
 
 
@@ -186,7 +195,7 @@ async def delete_webhook(
         webhook = await _existing(session, team_id, webhook_id, lock=True)
         reply = Reply(webhook, webhook_json(webhook), "Webhook deleted")
         await repo.delete_webhook(session, team_id, webhook_id)
-        await _record(session, team_id, actor, "DELETE_WEBHOOK", webhook_id, None, reply)
+        await _record(session, runtime, team_id, actor, "DELETE_WEBHOOK", webhook_id, None, reply)
     return reply
 
 
@@ -227,7 +236,7 @@ async def redeliver_event(
         event.updated_at = now
         await session.flush()
         reply = Reply(event, webhook_event_json(event), "Webhook event requeued")
-        await _record(session, team_id, actor, "UPDATE_WEBHOOK", webhook_id, None, reply)
+        await _record(session, runtime, team_id, actor, "UPDATE_WEBHOOK", webhook_id, None, reply)
     runtime.webhook_wakeup.set()
     return reply
 
