@@ -37,7 +37,11 @@ async def _chunks(data: bytes, sizes: Iterable[int]) -> AsyncIterator[bytes]:
 async def _encrypt(
     data: bytes, sizes: Iterable[int], iv_source: IvSource | None = None
 ) -> list[bytes]:
-    return [frame async for frame in encrypt_stream(_chunks(data, sizes), KEY, iv_source)]
+    """The frames of the body, however the stream batched them."""
+    body = b"".join(
+        [bytes(part) async for part in encrypt_stream(_chunks(data, sizes), KEY, iv_source)]
+    )
+    return _split_frames(body)
 
 
 def _split_frames(body: bytes) -> list[bytes]:
@@ -112,7 +116,8 @@ async def test_encrypt_skips_empty_input_chunks() -> None:
         yield b"abc"
         yield b""
 
-    frames = [frame async for frame in encrypt_stream(chunks(), KEY, vectors.fixed_iv)]
+    body = b"".join([bytes(part) async for part in encrypt_stream(chunks(), KEY, vectors.fixed_iv)])
+    frames = _split_frames(body)
     assert len(frames) == 1
     assert len(frames[0]) == 3 + FRAME_OVERHEAD
 

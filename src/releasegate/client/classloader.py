@@ -56,7 +56,7 @@ _PERCENT_ENCODABLE = ("X-Product-Name", "X-Version", "X-Latest-Version", "X-Main
 @dataclass(frozen=True)
 class Delivery:
     headers: dict[str, str]
-    body: AsyncIterator[bytes]
+    body: AsyncIterator[bytes | memoryview]
 
 
 @dataclass(frozen=True)

@@ -185,8 +185,8 @@ async def classloader_endpoint(teamId: str, request: Request, runtime: RuntimeDe
 
 
 async def _logged(
-    runtime: Runtime, trace: Trace, body: AsyncIterator[bytes]
-) -> AsyncIterator[bytes]:
+    runtime: Runtime, trace: Trace, body: AsyncIterator[bytes | memoryview]
+) -> AsyncIterator[bytes | memoryview]:
     """The stream, with its log row written when it ends, however it ends: a response's
     background task is skipped when the body fails after the headers were sent."""
     try:

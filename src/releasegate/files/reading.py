@@ -60,7 +60,7 @@ class RangeRequest:
 class FileDownload:
     status: int
     headers: dict[str, str]
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncIterator[bytes | memoryview]
 
 
 def parse_range(range_header: str | None, if_range: str | None, etag: str) -> RangeRequest | None:

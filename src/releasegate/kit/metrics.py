@@ -64,8 +64,8 @@ class Metrics:
         self._download_bytes.labels(kind).inc(size)
 
     async def counted_download(
-        self, kind: DownloadKind, chunks: AsyncIterator[bytes]
-    ) -> AsyncIterator[bytes]:
+        self, kind: DownloadKind, chunks: AsyncIterator[bytes | memoryview]
+    ) -> AsyncIterator[bytes | memoryview]:
         """`chunks` unchanged; a chunk counts once the server asks for the next (it was sent)."""
         async for chunk in chunks:
             yield chunk

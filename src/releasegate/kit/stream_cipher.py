@@ -37,21 +37,48 @@ def encrypted_length(plaintext_size: int) -> int:
     return plaintext_size + FRAME_OVERHEAD * frames
 
 
-def _seal(aead: AESGCM, iv: bytes, chunk: bytes) -> bytes:
-    if len(iv) != IV_LENGTH:
-        raise ValueError("an IV must be 12 bytes")
-    sealed = aead.encrypt(iv, chunk, None)  # CT ‖ TAG
-    ciphertext, tag = sealed[:-TAG_LENGTH], sealed[-TAG_LENGTH:]
-    return _BE32.pack(IV_LENGTH + TAG_LENGTH + len(ciphertext)) + iv + tag + ciphertext
+def _seal_frames(
+    aead: AESGCM, plaintext: memoryview, first_index: int, next_iv: IvSource
+) -> memoryview:
+    """Frames for `plaintext` (64 KiB chunks, the last one shorter), written into one buffer.
+
+    Each chunk is encrypted straight from `plaintext` into its place in the output (GCM writes
+    CT ‖ TAG); only the 16-byte tag then moves in front of the ciphertext.
+    """
+    size = len(plaintext)
+    frames = -(-size // PLAINTEXT_CHUNK)
+    out = bytearray(size + FRAME_OVERHEAD * frames)
+    view = memoryview(out)
+    at = 0
+    for number, start in enumerate(range(0, size, PLAINTEXT_CHUNK)):
+        chunk = plaintext[start : start + PLAINTEXT_CHUNK]
+        iv = next_iv(first_index + number)
+        if len(iv) != IV_LENGTH:
+            raise ValueError("an IV must be 12 bytes")
+        length = len(chunk)
+        _BE32.pack_into(out, at, IV_LENGTH + TAG_LENGTH + length)
+        view[at + LENGTH_PREFIX : at + LENGTH_PREFIX + IV_LENGTH] = iv
+        body = at + FRAME_OVERHEAD
+        if number == frames - 1:  # the last frame has no room after it for the tag to spill
+            sealed = aead.encrypt(iv, chunk, None)
+            view[body : body + length] = sealed[:length]
+            view[body - TAG_LENGTH : body] = sealed[length:]
+        else:  # CT ‖ TAG, the tag spilling into the next frame's header, moved before we go on
+            aead.encrypt_into(iv, chunk, None, view[body : body + length + TAG_LENGTH])
+            view[body - TAG_LENGTH : body] = view[body + length : body + length + TAG_LENGTH]
+        at = body + length
+    return view
 
 
 async def encrypt_stream(
-    chunks: AsyncIterable[bytes], key: bytes, iv_source: IvSource | None = None
-) -> AsyncIterator[bytes]:
-    """Yield one frame per 64 KiB of plaintext read from `chunks` (any input chunk sizes).
+    chunks: AsyncIterable[bytes | memoryview], key: bytes, iv_source: IvSource | None = None
+) -> AsyncIterator[memoryview]:
+    """Frames for the plaintext read from `chunks` (any input chunk sizes), one 64 KiB chunk
+    each; the last frame holds the remaining 1..65536 bytes, and an empty input yields nothing.
 
-    The last frame holds the remaining 1..65536 bytes; an empty input yields nothing. At most
-    one partial chunk plus one input chunk is held in memory. `iv_source` is for test vectors.
+    Whole chunks are sealed straight from the input; only a chunk that straddles two inputs is
+    gathered first. At most one input plus its frames are held in memory. `iv_source` is for
+    test vectors.
     """
     aead = AESGCM(key)
     next_iv = iv_source or random_iv
@@ -59,16 +86,22 @@ async def encrypt_stream(
     index = 0
     async for data in chunks:
         view = memoryview(data)
-        while view:
+        if pending:
             taken = PLAINTEXT_CHUNK - len(pending)
             pending += view[:taken]
             view = view[taken:]
-            if len(pending) == PLAINTEXT_CHUNK:
-                yield _seal(aead, next_iv(index), bytes(pending))
-                pending.clear()
-                index += 1
+            if len(pending) < PLAINTEXT_CHUNK:
+                continue
+            yield _seal_frames(aead, memoryview(pending), index, next_iv)
+            pending = bytearray()
+            index += 1
+        whole = len(view) - len(view) % PLAINTEXT_CHUNK
+        if whole:
+            yield _seal_frames(aead, view[:whole], index, next_iv)
+            index += whole // PLAINTEXT_CHUNK
+        pending += view[whole:]
     if pending:
-        yield _seal(aead, next_iv(index), bytes(pending))
+        yield _seal_frames(aead, memoryview(pending), index, next_iv)
 
 
 class StreamCorrupt(ValueError):
