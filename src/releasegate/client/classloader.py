@@ -68,7 +68,11 @@ class Selected:
 
 
 async def _select(
-    session: AsyncSession, product_id: uuid.UUID, request: ClientRequest, license_id: uuid.UUID
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    product_id: uuid.UUID,
+    request: ClientRequest,
+    license_id: uuid.UUID,
 ) -> Selected:
     """Rows 19–25 (§4.4): one candidate by exact version or the latest, then its status."""
     branch_id: uuid.UUID | None = None
@@ -79,11 +83,13 @@ async def _select(
         if not await releases.has_downloadable(session, product_id, branch.id):
             raise EmptyBranch()
         branch_id = branch.id
-    latest = await releases.downloadable(session, product_id, branch_id)
+    latest = await releases.downloadable(session, team_id, product_id, branch_id)
     chosen = (
         latest
         if request.version is None
-        else await releases.downloadable(session, product_id, branch_id, version=request.version)
+        else await releases.downloadable(
+            session, team_id, product_id, branch_id, version=request.version
+        )
     )
     if chosen is None:
         raise ReleaseNotFound()
@@ -184,7 +190,7 @@ async def deliver(
         standing.check_linked_product(holder, request.product_id, trace)
         standing.check_term(holder.license, now)
         await standing.check_limits(session, holder, device, now, trace)
-        selected = await _select(session, request.product_id, request, holder.license.id)
+        selected = await _select(session, team_id, request.product_id, request, holder.license.id)
     trace.release_id = selected.release.id
     trace.release_file_id = selected.file.id
     opened = await open_stored(runtime, selected.file)  # row 26, before the success

@@ -61,24 +61,40 @@ async def load_license(
 
 
 async def _release_to_touch(
-    session: AsyncSession, product_id: uuid.UUID, request: ClientRequest, strict: bool
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    product_id: uuid.UUID,
+    request: ClientRequest,
+    strict: bool,
 ) -> Release | None:
-    """Rows 19–21 over release set R; returns the release whose lastSeenAt the success sets."""
+    """Rows 19–21 over release set R (PUBLISHED, in one branch); returns the release whose
+    lastSeenAt the success sets. Each question is one indexed lookup, whatever R's size."""
     branch_id: uuid.UUID | None = None
     if request.branch is not None:
         branch = await branches.named(session, product_id, request.branch)
         if branch is None:
             raise UnknownBranch()
         branch_id = branch.id
-    published = await releases.published_in_branch(session, product_id, branch_id)
-    if request.branch is not None and not published:
-        raise EmptyBranch()
-    if not published:
+    if request.version is not None:
+        match = await releases.published_version(
+            session, team_id, product_id, branch_id, request.version
+        )
+        if match is not None:
+            return match
+    latest = (
+        None
+        if request.version is not None
+        else await releases.current_latest(session, product_id, branch_id)
+    )
+    if latest is not None and not strict:
+        return latest  # latest ⇒ PUBLISHED (I3), so R is not empty
+    if not await releases.any_published(session, product_id, branch_id):
+        if request.branch is not None:
+            raise EmptyBranch()
         return None
-    match = next((r for r in published if r.version == request.version), None)
-    if (strict and request.version is None) or (request.version is not None and match is None):
+    if (strict and request.version is None) or request.version is not None:
         raise VersionNotFound()
-    return match or next((r for r in published if r.latest), None)
+    return latest
 
 
 async def verify(
@@ -102,7 +118,7 @@ async def verify(
         release = None
         if product_id is not None:
             release = await _release_to_touch(
-                session, product_id, request, holder.team.strict_releases
+                session, team_id, product_id, request, holder.team.strict_releases
             )
         ciphertext = None
         if request.challenge is not None:

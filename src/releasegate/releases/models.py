@@ -17,7 +17,10 @@ class ReleaseStatus(enum.StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
-_BRANCH_KEY = text(f"coalesce(branch_id, '{NIL_UUID}')")
+# The branch as the indexes key it: the default branch (NULL) is the nil UUID. Queries that
+# compare this very expression can use the indexes below.
+BRANCH_KEY_SQL = f"coalesce(branch_id, '{NIL_UUID}')"
+_BRANCH_KEY = text(BRANCH_KEY_SQL)
 
 
 class Release(IdMixin, TimestampMixin, Base):
@@ -56,6 +59,8 @@ class Release(IdMixin, TimestampMixin, Base):
         Index("ix_releases_product_id_updated_at", "product_id", "updated_at"),
         Index("ix_releases_product_id_version_sort_key", "product_id", "version_sort_key"),
         Index("ix_releases_branch_id", "branch_id"),
+        # Client selection: is there a PUBLISHED release in this (product, branch)?
+        Index("ix_releases_product_id_branch_key_status", "product_id", _BRANCH_KEY, "status"),
     )
 
 

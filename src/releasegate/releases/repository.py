@@ -8,17 +8,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from releasegate.branches.models import Branch
+from releasegate.db.base import NIL_UUID
 from releasegate.files.models import ReleaseFile
 from releasegate.kit.clock import utcnow
 from releasegate.kit.pagination import Page, PageRequest, fetch_page
 from releasegate.kit.sql_text import contains_ascii_insensitive
 from releasegate.licenses.models import License
-from releasegate.releases.models import Release, ReleaseLicense, ReleaseStatus
+from releasegate.releases.models import BRANCH_KEY_SQL, Release, ReleaseLicense, ReleaseStatus
 
 
 async def get(
@@ -75,7 +86,11 @@ async def count_by_branch(
 
 
 def _same_branch(branch_id: uuid.UUID | None) -> ColumnElement[bool]:
-    return Release.branch_id.is_(None) if branch_id is None else Release.branch_id == branch_id
+    """The branch compared as the unique indexes key it, so that they can serve the lookup."""
+    key = literal_column(BRANCH_KEY_SQL, type_=Uuid())
+    if branch_id is None:
+        return key == literal_column(f"'{NIL_UUID}'", type_=Uuid())
+    return key == bindparam(None, branch_id, type_=Uuid())
 
 
 async def version_taken(
@@ -102,8 +117,9 @@ async def current_latest(
     session: AsyncSession, product_id: uuid.UUID, branch_id: uuid.UUID | None
 ) -> Release | None:
     return await session.scalar(
+        # `latest` bare, as the partial index's WHERE says it (SQLite matches it literally).
         select(Release).where(
-            Release.product_id == product_id, _same_branch(branch_id), Release.latest.is_(True)
+            Release.product_id == product_id, _same_branch(branch_id), Release.latest
         )
     )
 
@@ -164,14 +180,34 @@ def _in_branch(product_id: uuid.UUID, branch_id: uuid.UUID | None) -> list[Colum
     return [Release.product_id == product_id, _same_branch(branch_id)]
 
 
-async def published_in_branch(
+async def any_published(
     session: AsyncSession, product_id: uuid.UUID, branch_id: uuid.UUID | None
-) -> list[Release]:
-    """Release set R of verify: PUBLISHED, in one branch."""
-    query = select(Release).where(
-        *_in_branch(product_id, branch_id), Release.status == ReleaseStatus.PUBLISHED.value
+) -> bool:
+    """Whether release set R of verify (PUBLISHED, in one branch) has any release."""
+    query = select(
+        exists().where(
+            *_in_branch(product_id, branch_id), Release.status == ReleaseStatus.PUBLISHED.value
+        )
     )
-    return list(await session.scalars(query))
+    return bool(await session.scalar(query))
+
+
+async def published_version(
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    product_id: uuid.UUID,
+    branch_id: uuid.UUID | None,
+    version: str,
+) -> Release | None:
+    """The PUBLISHED release of this exact version in the branch (uq_releases_version)."""
+    return await session.scalar(
+        select(Release).where(
+            Release.team_id == team_id,
+            *_in_branch(product_id, branch_id),
+            Release.version == version,
+            Release.status == ReleaseStatus.PUBLISHED.value,
+        )
+    )
 
 
 async def has_downloadable(
@@ -186,17 +222,25 @@ async def has_downloadable(
 
 async def downloadable(
     session: AsyncSession,
+    team_id: uuid.UUID,
     product_id: uuid.UUID,
     branch_id: uuid.UUID | None,
     *,
     version: str | None = None,
 ) -> tuple[Release, ReleaseFile] | None:
-    """The release with this exact version, or the latest when `version` is None; with a file."""
-    chosen = Release.version == version if version is not None else Release.latest.is_(True)
+    """The release with this exact version, or the latest when `version` is None; with a file.
+
+    Either way one row of a unique index: uq_releases_version, or uq_releases_latest.
+    """
+    chosen = (
+        [Release.team_id == team_id, Release.version == version]
+        if version is not None
+        else [Release.latest]
+    )
     query = (
         select(Release, ReleaseFile)
         .join(ReleaseFile, ReleaseFile.release_id == Release.id)
-        .where(*_in_branch(product_id, branch_id), chosen)
+        .where(*_in_branch(product_id, branch_id), *chosen)
     )
     row = (await session.execute(query)).first()
     return None if row is None else (row[0], row[1])
