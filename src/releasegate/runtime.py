@@ -20,7 +20,7 @@ from releasegate.kit.keyring import (
     parse_master_key,
 )
 from releasegate.kit.metrics import Metrics
-from releasegate.kit.ratelimit import Limiter, MemoryLimiter, RedisLimiter, charge
+from releasegate.kit.ratelimit import Limiter, MemoryLimiter, RedisLimiter, SQLiteLimiter, charge
 from releasegate.settings import Settings
 from releasegate.storage import Storage, open_storage
 
@@ -91,9 +91,20 @@ class Runtime:
         await self.database.dispose()
 
 
+def open_limiter(settings: Settings) -> Limiter:
+    """Redis when configured; else shared by the workers of this host through a SQLite file
+    when `serve` runs several; else in this process's memory."""
+    if settings.redis_url:
+        return RedisLimiter(settings.redis_url)
+    if settings.workers > 1:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return SQLiteLimiter(settings.data_dir / "limits.db")
+    return MemoryLimiter()
+
+
 def build_runtime(settings: Settings) -> Runtime:
     keyring = load_keyring(settings)
-    limiter: Limiter = RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
+    limiter = open_limiter(settings)
     return Runtime(
         settings=settings,
         database=Database(settings.resolved_database_url),

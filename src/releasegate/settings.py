@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from releasegate.kit.ratelimit import RateLimit
@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     sweep_interval: int = 600
     upload_idle_timeout: float = 60.0
     run_jobs: bool = True  # `serve --no-jobs` sets RELEASEGATE_RUN_JOBS=false
+    workers: int = Field(default=1, ge=1)  # `serve --workers N` sets RELEASEGATE_WORKERS
+    # Publisher raw downloads: streamed by the app (off), or handed to S3 (presigned) or to the
+    # proxy in front (accel: nginx X-Accel-Redirect; sendfile: X-Sendfile) after the checks.
+    download_redirect: Literal["off", "presigned", "accel", "sendfile"] = "off"
+    download_url_ttl: int = Field(default=60, ge=1, le=3600)
+    download_accel_prefix: str = "/_releasegate_files/"
 
     webhook_timeout: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=5, ge=1)
@@ -112,6 +118,17 @@ class Settings(BaseSettings):
     def _check_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)
         return value
+
+    @model_validator(mode="after")
+    def _check_download_redirect(self) -> Settings:
+        scheme = self.resolved_storage_url.split(":", 1)[0]
+        needs = {"presigned": "s3", "accel": "file", "sendfile": "file"}.get(self.download_redirect)
+        if needs is not None and scheme != needs:
+            raise ValueError(
+                f"RELEASEGATE_DOWNLOAD_REDIRECT={self.download_redirect} needs a {needs}:// "
+                "RELEASEGATE_STORAGE_URL"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

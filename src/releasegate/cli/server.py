@@ -38,6 +38,9 @@ def serve(
         upgrade_to_head(settings.resolved_database_url)
     if no_jobs:
         os.environ["RELEASEGATE_RUN_JOBS"] = "false"
+    # Each worker builds its runtime from the environment: several share rate limits and the
+    # replay guard (Redis, or in the embedded profile a SQLite file beside the database).
+    os.environ["RELEASEGATE_WORKERS"] = str(workers)
     uvicorn.run(
         "releasegate.app:create_app",
         factory=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 import structlog
@@ -58,9 +59,12 @@ class RangeRequest:
 
 @dataclass
 class FileDownload:
+    """The answer to a download: a status and headers, and the bytes unless someone else
+    (S3 or the proxy in front) sends them."""
+
     status: int
     headers: dict[str, str]
-    chunks: AsyncIterator[bytes | memoryview]
+    chunks: AsyncIterator[bytes | memoryview] | None
 
 
 def parse_range(range_header: str | None, if_range: str | None, etag: str) -> RangeRequest | None:
@@ -141,10 +145,35 @@ async def open_stored(
     return opened
 
 
+async def _handed_over(runtime: Runtime, file: ReleaseFile) -> FileDownload | None:
+    """RELEASEGATE_DOWNLOAD_REDIRECT: after every check passed, let S3 or the proxy send the
+    bytes (they honour Range themselves); None when the app streams them."""
+    mode = runtime.settings.download_redirect
+    if mode == "presigned":
+        ttl = timedelta(seconds=runtime.settings.download_url_ttl)
+        url = await runtime.storage.signed_url(file.key, ttl)
+        if url is not None:
+            return FileDownload(302, {"Location": url, "Cache-Control": "no-store"}, None)
+    headers = download_headers(file, file.size)
+    del headers["Content-Length"]  # the proxy sets it for the bytes it sends
+    if mode == "accel":
+        prefix = runtime.settings.download_accel_prefix
+        headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(file.key)
+        return FileDownload(200, headers, None)
+    path = runtime.storage.local_path(file.key) if mode == "sendfile" else None
+    if path is not None:
+        headers["X-Sendfile"] = str(path)
+        return FileDownload(200, headers, None)
+    return None
+
+
 async def open_download(
     runtime: Runtime, file: ReleaseFile, range_header: str | None, if_range: str | None
 ) -> FileDownload:
     """Rows 9–10 of §8: the status, headers and an already-open byte stream."""
+    handed_over = await _handed_over(runtime, file)
+    if handed_over is not None:
+        return handed_over
     requested = parse_range(range_header, if_range, f'"{file.sha256}"') if file.size else None
     if requested is None:
         opened = await open_stored(runtime, file)

@@ -40,6 +40,12 @@ class Metrics:
             "Bytes of release files accepted by create/update.",
             registry=self.registry,
         )
+        self._handovers = Counter(
+            "releasegate_download_handovers_total",
+            "Downloads whose bytes S3 (presigned) or the proxy (accel, sendfile) sent.",
+            ["mode"],
+            registry=self.registry,
+        )
         self._download_bytes = Counter(
             "releasegate_download_bytes_total",
             "Bytes of release files sent to clients.",
@@ -62,6 +68,9 @@ class Metrics:
 
     def count_download(self, kind: DownloadKind, size: int) -> None:
         self._download_bytes.labels(kind).inc(size)
+
+    def count_handover(self, mode: str) -> None:
+        self._handovers.labels(mode).inc()
 
     async def counted_download(
         self, kind: DownloadKind, chunks: AsyncIterator[bytes | memoryview]

@@ -6,10 +6,11 @@ process. Store keys contain only bucket names, ids, IPs and hashes.
 
 from __future__ import annotations
 
-import asyncio
 import math
+import sqlite3
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import structlog
@@ -55,22 +56,23 @@ class Limiter(Protocol):
 
 
 class MemoryLimiter:
-    """Single-process counters; a restart forgets them (acceptable in the embedded profile)."""
+    """Single-process counters; a restart forgets them (acceptable in the embedded profile).
+
+    Each call runs without awaiting, so the event loop makes it atomic.
+    """
 
     def __init__(self) -> None:
         self._counters: dict[str, tuple[int, float]] = {}
-        self._lock = asyncio.Lock()
 
     async def hit(self, key: str, max_requests: int, window: int) -> Decision:
         now = time.monotonic()
-        async with self._lock:
-            count, expires = self._counters.get(key, (0, 0.0))
-            if expires <= now:
-                count, expires = 0, now + window
-                if len(self._counters) > 100_000:
-                    self._evict(now)
-            count += 1
-            self._counters[key] = (count, expires)
+        count, expires = self._counters.get(key, (0, 0.0))
+        if expires <= now:
+            count, expires = 0, now + window
+            if len(self._counters) > 100_000:
+                self._evict(now)
+        count += 1
+        self._counters[key] = (count, expires)
         return Decision(count <= max_requests, max(1, math.ceil(expires - now)))
 
     async def count(self, key: str) -> tuple[int, int]:
@@ -87,6 +89,64 @@ class MemoryLimiter:
 
     async def close(self) -> None:
         return None
+
+
+_SQLITE_HIT = """
+INSERT INTO rate_counters (key, count, expires) VALUES (:key, 1, :expires)
+ON CONFLICT (key) DO UPDATE SET
+    count = CASE WHEN rate_counters.expires <= :now THEN 1 ELSE rate_counters.count + 1 END,
+    expires = CASE WHEN rate_counters.expires <= :now THEN :expires ELSE rate_counters.expires END
+RETURNING count, expires
+"""
+
+
+class SQLiteLimiter:
+    """Counters shared by the worker processes of one host, in a SQLite file of their own.
+
+    For the embedded profile with `serve --workers N`: every worker sees the same buckets and
+    the same replay guard. One upsert per request, run in place: with WAL and no fsync (the
+    counters are ephemeral: a crash only forgets them) it takes microseconds.
+    """
+
+    _PRUNE_EVERY = 10_000
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=5, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS rate_counters "
+            "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL) WITHOUT ROWID"
+        )
+        self._hits = 0
+
+    async def hit(self, key: str, max_requests: int, window: int) -> Decision:
+        now = time.time()
+        try:
+            count, expires = self._db.execute(
+                _SQLITE_HIT, {"key": key, "now": now, "expires": now + window}
+            ).fetchone()
+            self._hits += 1
+            if self._hits % self._PRUNE_EVERY == 0:
+                self._db.execute("DELETE FROM rate_counters WHERE expires <= ?", (now,))
+        except sqlite3.Error as exc:
+            raise LimiterUnavailable(type(exc).__name__) from exc
+        return Decision(int(count) <= max_requests, max(1, math.ceil(expires - now)))
+
+    async def count(self, key: str) -> tuple[int, int]:
+        now = time.time()
+        try:
+            row = self._db.execute(
+                "SELECT count, expires FROM rate_counters WHERE key = ?", (key,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise LimiterUnavailable(type(exc).__name__) from exc
+        if row is None or row[1] <= now:
+            return 0, 0
+        return int(row[0]), max(1, math.ceil(row[1] - now))
+
+    async def close(self) -> None:
+        self._db.close()
 
 
 _HIT_SCRIPT = """

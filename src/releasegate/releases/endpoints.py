@@ -219,5 +219,8 @@ async def download_release_file_endpoint(
         request.headers.get("range"),
         request.headers.get("if-range"),
     )
+    if download.chunks is None:  # S3 or the proxy in front sends the bytes
+        runtime.metrics.count_handover(runtime.settings.download_redirect)
+        return Response(status_code=download.status, headers=download.headers)
     chunks = runtime.metrics.counted_download("raw", download.chunks)
     return StreamingResponse(chunks, download.status, download.headers)

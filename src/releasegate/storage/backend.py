@@ -8,7 +8,7 @@ import os
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -56,6 +56,8 @@ class Storage(Protocol):
     def list(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]: ...
     async def ping(self) -> None: ...
     async def remove_leftovers(self, prefix: str, older_than: datetime) -> Leftovers: ...
+    async def signed_url(self, key: str, expires_in: timedelta) -> str | None: ...
+    def local_path(self, key: str) -> Path | None: ...
 
 
 class _ObstoreReads:
@@ -161,6 +163,13 @@ class LocalStorage(_ObstoreReads):
 
     async def ping(self) -> None:
         await asyncio.to_thread(os.stat, self.root)
+
+    async def signed_url(self, key: str, expires_in: timedelta) -> str | None:
+        """A local file has no URL of its own: None."""
+        return None
+
+    def local_path(self, key: str) -> Path | None:
+        return self.root / key
 
     async def remove_leftovers(self, prefix: str, older_than: datetime) -> Leftovers:
         """`.part-` files of interrupted writes, then empty directories, under `prefix`.
@@ -272,6 +281,13 @@ class S3Storage(_ObstoreReads):
         """Nothing to do: obstore cannot list or abort multipart uploads; the bucket lifecycle
         rule that aborts incomplete uploads covers a crashed process (docs/deploy.md)."""
         return Leftovers()
+
+    async def signed_url(self, key: str, expires_in: timedelta) -> str | None:
+        """A presigned GET of the object, valid for `expires_in`."""
+        return await obstore.sign_async(self.store, "GET", key, expires_in)
+
+    def local_path(self, key: str) -> Path | None:
+        return None
 
 
 class _UploadAborted(Exception):
